@@ -1,0 +1,1 @@
+"""CarerText: the carer's world (no Flask here)."""

@@ -1,0 +1,1 @@
+"""Outside parties (Rasa, Twilio) behind small interfaces."""

@@ -1,0 +1,98 @@
+"""Twilio's Messages API, through twilio-python's own client."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Protocol
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to hand to Twilio."""
+
+    to: str
+    from_: str
+    body: str | None = None
+    content_sid: str | None = None
+    content_variables: dict | None = None
+    messaging_service_sid: str | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    sid: str
+    status: str
+    num_segments: int | None
+
+
+class SendFailed(Exception):
+    """Twilio refused or could not be reached."""
+
+    def __init__(self, code: int | None, status: int | None, message: str = ""):
+        super().__init__(f"{status} {code} {message}".strip())
+        self.code = code
+        self.status = status
+
+    @property
+    def retryable(self) -> bool:
+        """429 is always safe to retry; 5xx and no answer are ambiguous but worth retrying."""
+        return self.status is None or self.status == 429 or self.status >= 500 or self.code == 20429
+
+    @property
+    def ambiguous(self) -> bool:
+        """Twilio may have accepted the message although the call failed."""
+        return self.status is None or self.status >= 500
+
+
+class MessageSender(Protocol):
+    def send(self, outgoing: Outgoing, status_callback: str) -> Sent: ...
+    def recent_to(self, to: str, since_iso: str) -> list[dict]: ...
+
+
+class TwilioSender:
+    """Sends with `messages.create`; TWILIO_API_BASE_URL points it at a local stand-in."""
+
+    def __init__(self, account_sid: str, auth_token: str, api_base_url: str = "", timeout: float = 15.0):
+        # Built when the services are built, never at import time, so tests can choose the URL.
+        self.client = Client(account_sid, auth_token)
+        if api_base_url:
+            self.client.api.base_url = api_base_url.rstrip("/")
+        self.client.http_client.timeout = timeout
+
+    def send(self, outgoing: Outgoing, status_callback: str) -> Sent:
+        kwargs: dict = {"to": outgoing.to, "status_callback": status_callback}
+        if outgoing.messaging_service_sid:
+            kwargs["messaging_service_sid"] = outgoing.messaging_service_sid
+        else:
+            kwargs["from_"] = outgoing.from_
+        if outgoing.content_sid:
+            kwargs["content_sid"] = outgoing.content_sid
+            kwargs["content_variables"] = json.dumps(outgoing.content_variables or {})
+        else:
+            kwargs["body"] = outgoing.body
+        try:
+            message = self.client.messages.create(**kwargs)
+        except TwilioRestException as exc:
+            raise SendFailed(exc.code, exc.status, str(exc.msg)[:120]) from None
+        except requests.RequestException as exc:
+            raise SendFailed(None, None, type(exc).__name__) from None
+        segments = int(message.num_segments) if message.num_segments not in (None, "") else None
+        return Sent(message.sid, message.status or "queued", segments)
+
+    def recent_to(self, to: str, since_iso: str) -> list[dict]:
+        """Messages Twilio holds to `to` since a moment: to check an ambiguous send before resending."""
+        from datetime import datetime
+
+        since = datetime.fromisoformat(since_iso)
+        try:
+            found = self.client.messages.list(to=to, date_sent_after=since, limit=50)
+        except TwilioRestException as exc:
+            raise SendFailed(exc.code, exc.status, str(exc.msg)[:120]) from None
+        except requests.RequestException as exc:
+            raise SendFailed(None, None, type(exc).__name__) from None
+        return [{"sid": m.sid, "body": m.body, "status": m.status} for m in found]

@@ -1,0 +1,74 @@
+"""Every sentence a carer reads, by language: one folder per language, YAML files of key -> text."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+
+# The GSM 03.38 basic set and its extension table: anything else turns an SMS into UCS-2 at 70 chars.
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€\f")
+
+
+def is_gsm7(text: str) -> bool:
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
+
+
+def segments(text: str) -> int:
+    """How many SMS segments Twilio bills for this text."""
+    if is_gsm7(text):
+        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+        return 1 if units <= 160 else -(-units // 153)
+    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+    return 1 if units <= 70 else -(-units // 67)
+
+
+class Catalogue:
+    """Texts by language; falls back to the default language for a missing key."""
+
+    def __init__(self, folder: Path = HERE, default_language: str = "en"):
+        self.default_language = default_language
+        self.texts: dict[str, dict[str, str]] = {}
+        for lang_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("_")):
+            merged: dict[str, str] = {}
+            for f in sorted(lang_dir.glob("*.yml")):
+                data = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+                for key, text in data.items():
+                    if key in merged:
+                        raise ValueError(f"catalogue key {key!r} defined twice in {lang_dir.name}")
+                    merged[str(key)] = str(text).strip()
+            self.texts[lang_dir.name] = merged
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted(self.texts)
+
+    def has(self, key: str, language: str | None = None) -> bool:
+        return key in self.texts.get(language or self.default_language, {}) or key in self.texts[self.default_language]
+
+    def text(self, key: str, language: str | None = None, **variables) -> str:
+        """The sentence for `key` in `language`, with its {placeholders} filled in."""
+        table = self.texts.get(language or self.default_language, {})
+        template = table.get(key) or self.texts[self.default_language][key]
+        return template.format(**variables) if variables else template
+
+    def render(self, key: str, language: str | None = None, variables: dict | None = None,
+               choices: list[str] | None = None) -> str:
+        """A message with numbered choices appended, the way carers reply "1", "2" or "3"."""
+        body = self.text(key, language, **(variables or {}))
+        if choices:
+            lines = [f"{i}. {self.text(choice, language)}" for i, choice in enumerate(choices, 1)]
+            body = body + "\n" + "\n".join(lines)
+        return body
+
+
+@lru_cache(maxsize=1)
+def default_catalogue() -> Catalogue:
+    return Catalogue()

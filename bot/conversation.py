@@ -1,0 +1,301 @@
+"""One inbound message, start to finish: opt-out, safeguarding, a person or the bot, and the replies."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import timedelta
+from typing import Any, Callable
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot import handoff as handoffs
+from bot import outbox
+from bot.adapters.rasa_client import RasaUnavailable
+from bot.clock import as_utc
+from bot.models import Answer, Carer, Conversation, Message
+from bot.safeguarding import screen
+
+log = logging.getLogger("carertext.conversation")
+
+# Twilio's opt-out and opt-in words; on WhatsApp Twilio does not filter them, so we always do.
+OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+OPT_IN_WORDS = {"start", "unstop"}
+
+EventHandler = Callable[[Session, Any, Carer, Conversation, Message, dict], None]
+
+
+def keyword(text: str) -> str:
+    """The message as a single bare word, if it is one ("Stop." -> "stop")."""
+    return "".join(ch for ch in text.strip().lower() if ch.isalnum())
+
+
+class Conversations:
+    """Works through each carer's inbox in order, one worker per carer at a time."""
+
+    def __init__(self, services):
+        self.s = services
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.event_handlers: dict[str, EventHandler] = {
+            "answer": self._on_answer,
+            "handoff": self._on_handoff,
+            "progress": self._on_progress,
+            "completed": self._on_completed,
+            "opt_out": self._on_opt_out,
+            "opt_in": self._on_opt_in,
+            "contact_window": self._on_contact_window,
+        }
+
+    # -- claiming work -------------------------------------------------------------------------
+
+    def due_carers(self, limit: int = 50) -> list[int]:
+        now = self.s.clock.now()
+        with self.s.db.session() as session:
+            rows = session.scalars(
+                select(Message.carer_id)
+                .where(Message.direction == "in", Message.state.in_(("pending", "processing")),
+                       or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now))
+                .group_by(Message.carer_id)
+                .order_by(func.min(Message.id))
+                .limit(limit)
+            ).all()
+        return [r for r in rows if r is not None]
+
+    def _lease(self, carer_id: int) -> bool:
+        now = self.s.clock.now()
+        until = now + timedelta(seconds=self.s.settings.lease_seconds)
+        with self.s.db.session() as session:
+            result = session.execute(
+                update(Carer)
+                .where(Carer.id == carer_id,
+                       or_(Carer.lease_until.is_(None), Carer.lease_until < now, Carer.lease_owner == self.worker_id))
+                .values(lease_owner=self.worker_id, lease_until=until)
+                .execution_options(synchronize_session=False)
+            )
+            return result.rowcount == 1
+
+    def _release(self, carer_id: int) -> None:
+        with self.s.db.session() as session:
+            session.execute(
+                update(Carer).where(Carer.id == carer_id, Carer.lease_owner == self.worker_id)
+                .values(lease_owner=None, lease_until=None).execution_options(synchronize_session=False)
+            )
+
+    def process_due(self) -> int:
+        """Handle every carer with messages waiting; returns how many messages were finished."""
+        done = 0
+        for carer_id in self.due_carers():
+            if self._lease(carer_id):
+                try:
+                    done += self.process_carer(carer_id)
+                finally:
+                    self._release(carer_id)
+        return done
+
+    def process_carer(self, carer_id: int) -> int:
+        """Handle this carer's waiting messages in the order they came; stop at one that must wait."""
+        done = 0
+        while True:
+            now = self.s.clock.now()
+            with self.s.db.session() as session:
+                head = session.scalars(
+                    select(Message)
+                    .where(Message.carer_id == carer_id, Message.direction == "in",
+                           Message.state.in_(("pending", "processing")))
+                    .order_by(Message.id).limit(1)
+                ).first()
+            if head is None:
+                return done
+            if head.next_attempt_at is not None and as_utc(head.next_attempt_at) > now:
+                return done
+            if not self.handle(head.id):
+                return done
+            done += 1
+            self._lease(carer_id)  # renew: a long burst must not let another worker in
+
+    # -- one message -----------------------------------------------------------------------------
+
+    def handle(self, message_id: int) -> bool:
+        """Process one stored message; False when it must be retried later (Rasa unreachable)."""
+        clock, settings, catalogue = self.s.clock, self.s.settings, self.s.catalogue
+        with self.s.db.session() as session:
+            msg = session.get(Message, message_id)
+            if msg is None or msg.state not in ("pending", "processing"):
+                return True
+            carer = session.get(Carer, msg.carer_id)
+            conv = session.get(Conversation, msg.conversation_id)
+            retry = msg.attempts > 0
+            msg.state, msg.attempts = "processing", msg.attempts + 1
+            text = (msg.body or "").strip()
+            word = keyword(text)
+            if word in OPT_OUT_WORDS:
+                self._opt_out(session, carer, conv, msg)
+                return self._finish(session, msg)
+            if carer.opted_out:
+                if word not in OPT_IN_WORDS and word != "yes":
+                    return self._finish(session, msg)  # kept, never answered: they said STOP
+                carer.opted_out, carer.opted_out_at = False, None
+                text = "start"
+            concern = screen(text) if text else None
+            if concern is not None:
+                self._crisis(session, carer, conv, msg, concern.flags)
+                return self._finish(session, msg)
+            if conv.state != "bot":
+                return self._finish(session, msg)  # a person holds the conversation: the console shows it
+            if not text:
+                self._say(session, carer, conv, msg, "media_received" if msg.num_media else "empty_message")
+                return self._finish(session, msg)
+            sender, key = conv.rasa_sender, msg.twilio_sid or f"m{msg.id}"
+            rotate = conv.turns_in_session >= settings.rasa_session_turns
+            metadata = {"channel": msg.channel, "language": carer.language, "message_key": key,
+                        "resumed_after_hours": self._hours_since_previous(session, msg)}
+        try:
+            if rotate:
+                self.s.rasa.new_session(sender)
+            replies = self.s.rasa.replies_after(sender, key) if retry else None
+            if replies is None:
+                replies = self.s.rasa.reply(sender, text, metadata)
+        except RasaUnavailable as exc:
+            self._wait_for_rasa(message_id, str(exc))
+            return False
+        with self.s.db.session() as session:
+            msg = session.get(Message, message_id)
+            carer = session.get(Carer, msg.carer_id)
+            conv = session.get(Conversation, msg.conversation_id)
+            if rotate:
+                conv.turns_in_session, conv.sessions_started = 0, conv.sessions_started + 1
+            conv.turns_in_session += 1
+            carer.apology_sent_at = None
+            self.apply_replies(session, carer, conv, msg, replies)
+            return self._finish(session, msg)
+
+    def _finish(self, session: Session, msg: Message) -> bool:
+        msg.state, msg.processed_at, msg.next_attempt_at = "done", self.s.clock.now(), None
+        conv = session.get(Conversation, msg.conversation_id)
+        if conv is not None:
+            conv.last_message_at = msg.created_at
+        carer_id = msg.carer_id
+        session.commit()
+        # Replies leave at once from this thread: no polling interval on the reply path.
+        self.s.outbox.send_for_carer(carer_id)
+        return True
+
+    def _hours_since_previous(self, session: Session, msg: Message) -> float:
+        previous = session.scalars(
+            select(Message.created_at)
+            .where(Message.carer_id == msg.carer_id, Message.direction == "in", Message.id < msg.id)
+            .order_by(Message.id.desc()).limit(1)
+        ).first()
+        if previous is None:
+            return 0.0
+        return round((as_utc(msg.created_at) - as_utc(previous)).total_seconds() / 3600, 2)
+
+    def _wait_for_rasa(self, message_id: int, reason: str) -> None:
+        """Keep the message; try again with backoff; one kind apology if the wait grows long."""
+        now = self.s.clock.now()
+        with self.s.db.session() as session:
+            msg = session.get(Message, message_id)
+            carer = session.get(Carer, msg.carer_id)
+            msg.state = "pending"
+            msg.next_attempt_at = now + timedelta(seconds=min(30.0, 2.0 ** min(msg.attempts, 5)))
+            waited = (now - as_utc(msg.created_at)).total_seconds()
+            log.warning("rasa unavailable msg=%s attempt=%s reason=%s", msg.id, msg.attempts, reason)
+            if waited >= self.s.settings.apology_after_seconds and carer.apology_sent_at is None:
+                carer.apology_sent_at = now
+                conv = session.get(Conversation, msg.conversation_id)
+                self._say(session, carer, conv, msg, "apology_delay", kind="apology")
+                apologise = True
+            else:
+                apologise = False
+            carer_id = carer.id
+        if apologise:
+            self.s.outbox.send_for_carer(carer_id)
+
+    # -- what Rasa said --------------------------------------------------------------------------
+
+    def apply_replies(self, session: Session, carer: Carer, conv: Conversation, msg: Message | None,
+                      replies: list[dict], kind: str = "reply") -> None:
+        """Turn Rasa's messages into outbox rows and records, in the order Rasa gave them."""
+        for item in replies:
+            custom = item.get("custom")
+            if isinstance(custom, dict) and custom.get("event"):
+                handler = self.event_handlers.get(custom["event"])
+                if handler is None:
+                    log.info("unknown rasa event %s ignored", custom["event"])
+                else:
+                    handler(session, self.s.clock.now(), carer, conv, msg, custom)
+            elif isinstance(custom, dict) and custom.get("say"):
+                body = self.s.catalogue.render(custom["say"], carer.language, custom.get("vars"),
+                                               custom.get("choices"))
+                self._enqueue(session, carer, conv, msg, body, kind)
+            elif item.get("text"):
+                self._enqueue(session, carer, conv, msg, item["text"], kind)
+
+    def _say(self, session, carer, conv, msg, key: str, kind: str = "reply", **variables) -> None:
+        self._enqueue(session, carer, conv, msg, self.s.catalogue.text(key, carer.language, **variables), kind)
+
+    def _enqueue(self, session, carer, conv, msg, body: str, kind: str) -> None:
+        # A reply goes back on the channel the carer used for that message.
+        outbox.enqueue(session, self.s.clock.now(), carer=carer, conversation=conv, body=body, kind=kind,
+                       in_reply_to=msg.id if msg is not None else None,
+                       channel=msg.channel if msg is not None else None)
+
+    def _opt_out(self, session, carer: Carer, conv: Conversation, msg: Message) -> None:
+        now = self.s.clock.now()
+        if carer.channel == "whatsapp" and not carer.opted_out:
+            # Twilio confirms opt-outs on SMS itself; on WhatsApp the product must.
+            self._say(session, carer, conv, msg, "opted_out", kind="opt_out")
+        carer.opted_out, carer.opted_out_at = True, now
+        log.info("carer opted out carer=%s", carer.public_id[:8])
+
+    def _crisis(self, session, carer: Carer, conv: Conversation, msg: Message, flags) -> None:
+        now = self.s.clock.now()
+        self._say(session, carer, conv, msg, "crisis_reply", kind="crisis")
+        self._say(session, carer, conv, msg, "crisis_follow_up", kind="crisis")
+        conv.state = "person"  # the assessment pauses until a worker hands it back
+        handoff = handoffs.open_handoff(session, now, carer=carer, conversation=conv, reason="safeguarding",
+                                        flags=flags, trigger_message_id=msg.id)
+        handoffs.alert_duty(session, now, self.s.settings, self.s.catalogue, handoff)
+        log.warning("safeguarding concern carer=%s flags=%s handoff=%s", carer.public_id[:8], ",".join(flags), handoff.id)
+
+    # -- Rasa's events ---------------------------------------------------------------------------
+
+    def _on_answer(self, session, now, carer, conv, msg, ev) -> None:
+        question = str(ev.get("question") or "")[:64]
+        status = ev.get("status") or "answered"
+        if status == "changed":
+            for earlier in session.scalars(select(Answer).where(Answer.conversation_id == conv.id,
+                                                                Answer.question_id == question)):
+                earlier.changed = True
+        session.add(Answer(conversation_id=conv.id, question_id=question, value=ev.get("value"),
+                           raw=ev.get("raw"), status=status, changed=False, answered_at=now,
+                           message_id=msg.id if msg is not None else None))
+        if conv.assessment_status == "not_started":
+            conv.assessment_status = "in_progress"
+
+    def _on_handoff(self, session, now, carer, conv, msg, ev) -> None:
+        reason = ev.get("reason") or "asked_for_person"
+        handoffs.open_handoff(session, now, carer=carer, conversation=conv, reason=reason,
+                              trigger_message_id=msg.id if msg is not None else None)
+
+    def _on_progress(self, session, now, carer, conv, msg, ev) -> None:
+        conv.current_section = str(ev.get("section") or "")[:64] or conv.current_section
+        conv.progress_done = int(ev.get("done") or 0)
+        conv.progress_total = int(ev.get("total") or 0)
+        if conv.assessment_status == "not_started":
+            conv.assessment_status = "in_progress"
+
+    def _on_completed(self, session, now, carer, conv, msg, ev) -> None:
+        conv.assessment_status, conv.completed_at = "completed", now
+        handoffs.open_handoff(session, now, carer=carer, conversation=conv, reason="completed")
+
+    def _on_opt_out(self, session, now, carer, conv, msg, ev) -> None:
+        carer.opted_out, carer.opted_out_at = True, now
+
+    def _on_opt_in(self, session, now, carer, conv, msg, ev) -> None:
+        carer.opted_out, carer.opted_out_at = False, None
+
+    def _on_contact_window(self, session, now, carer, conv, msg, ev) -> None:
+        carer.contact_window = str(ev.get("window") or "")[:200] or None

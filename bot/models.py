@@ -1,0 +1,164 @@
+"""What CarerText remembers: carers, their conversations, every message in and out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+def new_public_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Carer(Base):
+    """A person who texts us; one carer whether they use SMS or WhatsApp (keyed on the number)."""
+
+    __tablename__ = "carers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    # E.164 without the whatsapp: prefix; None once erased.
+    phone: Mapped[Optional[str]] = mapped_column(String(32), unique=True)
+    channel: Mapped[str] = mapped_column(String(16), default="sms")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    profile_name: Mapped[Optional[str]] = mapped_column(String(200))
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_at: Mapped[Optional[datetime]]
+    created_at: Mapped[datetime]
+    last_inbound_at: Mapped[Optional[datetime]]
+    # A short lease so only one worker handles a carer's messages at a time, in order.
+    lease_owner: Mapped[Optional[str]] = mapped_column(String(64))
+    lease_until: Mapped[Optional[datetime]]
+    apology_sent_at: Mapped[Optional[datetime]]
+    # When the carer said suits them ("evenings", "after 7"), in their words; reminders read it.
+    contact_window: Mapped[Optional[str]] = mapped_column(String(200))
+    erased_at: Mapped[Optional[datetime]]
+
+    conversations: Mapped[list["Conversation"]] = relationship(back_populates="carer")
+
+    @property
+    def address(self) -> str:
+        """The Twilio address of the carer's current channel."""
+        return f"whatsapp:{self.phone}" if self.channel == "whatsapp" else (self.phone or "")
+
+
+class Conversation(Base):
+    """One assessment episode with a carer, as the dialogue model sees it."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    carer_id: Mapped[int] = mapped_column(ForeignKey("carers.id"), index=True)
+    # The Rasa sender id: never the phone number.
+    rasa_sender: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    # bot: Rasa answers; person: a worker holds it and the bot is silent; closed.
+    state: Mapped[str] = mapped_column(String(16), default="bot")
+    assessment_status: Mapped[str] = mapped_column(String(16), default="not_started")
+    current_section: Mapped[Optional[str]] = mapped_column(String(64))
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    turns_in_session: Mapped[int] = mapped_column(Integer, default=0)
+    sessions_started: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime]
+    last_message_at: Mapped[Optional[datetime]]
+    completed_at: Mapped[Optional[datetime]]
+
+    carer: Mapped[Carer] = relationship(back_populates="conversations")
+
+
+class Message(Base):
+    """One message in or out. Inbound rows are the durable inbox; outbound rows the outbox."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_queue", "direction", "state", "next_attempt_at"),
+        Index("ix_messages_carer", "carer_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    carer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("carers.id"))
+    conversation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("conversations.id"))
+    direction: Mapped[str] = mapped_column(String(3))  # in / out
+    channel: Mapped[str] = mapped_column(String(16))  # sms / whatsapp
+    # reply, reminder, worker, broadcast, alert, apology, system
+    kind: Mapped[str] = mapped_column(String(16), default="reply")
+    body: Mapped[Optional[str]] = mapped_column(Text)
+    # For alerts to a duty phone, which is not a carer.
+    to_address: Mapped[Optional[str]] = mapped_column(String(64))
+    content_sid: Mapped[Optional[str]] = mapped_column(String(34))
+    content_variables: Mapped[Optional[dict[str, Any]]]
+    num_media: Mapped[int] = mapped_column(Integer, default=0)
+    twilio_sid: Mapped[Optional[str]] = mapped_column(String(34), unique=True)
+    # Pipeline state. in: pending, processing, done, failed. out: pending, sending, sent, failed, skipped.
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    # Twilio's delivery status for outbound; only moves forward.
+    delivery_status: Mapped[Optional[str]] = mapped_column(String(16))
+    error_code: Mapped[Optional[int]]
+    error_note: Mapped[Optional[str]] = mapped_column(String(200))
+    num_segments: Mapped[Optional[int]]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[Optional[datetime]]
+    in_reply_to_id: Mapped[Optional[int]] = mapped_column(ForeignKey("messages.id"))
+    broadcast_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime]
+    processed_at: Mapped[Optional[datetime]]
+    status_at: Mapped[Optional[datetime]]
+
+
+class Answer(Base):
+    """One answer in a carer's assessment, with the question it belongs to."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    question_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Optional[Any]] = mapped_column(JSON)
+    raw: Mapped[Optional[str]] = mapped_column(Text)
+    # answered, skipped, unclear, changed
+    status: Mapped[str] = mapped_column(String(16))
+    changed: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_at: Mapped[datetime]
+    message_id: Mapped[Optional[int]] = mapped_column(ForeignKey("messages.id"))
+
+
+class Handoff(Base):
+    """A request for a person to take over: crisis, asked for someone, or a finished assessment."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    carer_id: Mapped[int] = mapped_column(ForeignKey("carers.id"), index=True)
+    conversation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("conversations.id"))
+    # safeguarding, asked_for_person, not_understood, completed
+    reason: Mapped[str] = mapped_column(String(32))
+    urgency: Mapped[str] = mapped_column(String(16))  # urgent, soon, routine
+    risk_flags: Mapped[Optional[list[str]]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open, claimed, closed
+    claimed_by: Mapped[Optional[int]]
+    claimed_at: Mapped[Optional[datetime]]
+    outcome: Mapped[Optional[str]] = mapped_column(String(64))
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[Optional[datetime]]
+    trigger_message_id: Mapped[Optional[int]] = mapped_column(ForeignKey("messages.id"))
+
+
+class StatusEvent(Base):
+    """Every delivery status callback as Twilio sent it, duplicates and all, for reports."""
+
+    __tablename__ = "status_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    twilio_sid: Mapped[str] = mapped_column(String(34), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[Optional[int]]
+    received_at: Mapped[datetime]

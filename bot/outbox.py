@@ -1,0 +1,266 @@
+"""The one way out: bot replies, reminders, worker replies and broadcasts all leave from here."""
+
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import os
+from datetime import timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.adapters.twilio_sender import Outgoing, SendFailed
+from bot.catalogue import segments
+from bot.clock import as_utc
+from bot.models import Carer, Conversation, Message, StatusEvent
+
+log = logging.getLogger("carertext.outbox")
+
+# Twilio's statuses in the order a message moves through them; a callback never moves one back.
+STATUS_RANK = {
+    "accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3,
+    "delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "read": 5,
+}
+WHATSAPP_WINDOW = timedelta(hours=24)
+OPTED_OUT = 21610
+OUTSIDE_WINDOW = 63016
+SENDING_LEASE = timedelta(seconds=60)
+
+
+def enqueue(session: Session, now, *, carer: Carer | None, body: str | None, kind: str,
+            conversation: Conversation | None = None, in_reply_to: int | None = None,
+            to_address: str | None = None, channel: str | None = None, content_sid: str | None = None,
+            content_variables: dict | None = None, broadcast_id: int | None = None,
+            not_before=None) -> Message:
+    """Put a message in the outbox; it is sent after the caller commits."""
+    message = Message(
+        carer_id=carer.id if carer else None,
+        conversation_id=conversation.id if conversation else None,
+        direction="out",
+        channel=channel or (carer.channel if carer else "sms"),
+        kind=kind,
+        body=body,
+        to_address=to_address,
+        content_sid=content_sid,
+        content_variables=content_variables,
+        num_segments=segments(body) if body else None,
+        in_reply_to_id=in_reply_to,
+        broadcast_id=broadcast_id,
+        state="pending",
+        created_at=now,
+        next_attempt_at=not_before,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
+    """Exponential backoff with full jitter, so many retries do not arrive together."""
+    return random.uniform(base, min(cap, base * 2 ** attempt))
+
+
+def record_status(session: Session, now, sid: str, status: str, error_code: int | None) -> bool:
+    """Record a delivery callback; returns whether the message's status moved forward."""
+    session.add(StatusEvent(twilio_sid=sid, status=status, error_code=error_code, received_at=now))
+    message = session.scalars(select(Message).where(Message.twilio_sid == sid)).first()
+    if message is None:
+        return False  # applied when the send result is stored (the callback can beat it)
+    return _advance(message, status, error_code, now)
+
+
+def _advance(message: Message, status: str, error_code: int | None, now) -> bool:
+    if STATUS_RANK.get(status, -1) <= STATUS_RANK.get(message.delivery_status or "", -1):
+        return False
+    message.delivery_status = status
+    message.status_at = now
+    if error_code:
+        message.error_code = error_code
+    return True
+
+
+class Outbox:
+    """Claims due outbound messages and hands them to Twilio, with retries."""
+
+    def __init__(self, db, sender, settings, clock, on_outside_window=None):
+        self.db = db
+        self.sender = sender
+        self.settings = settings
+        self.clock = clock
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        # Set by the reminders module: what to do with free text to a closed WhatsApp window.
+        self.on_outside_window = on_outside_window
+
+    def due_ids(self, limit: int = 100) -> list[int]:
+        """The next message of each carer that is due, oldest first, so one carer's replies keep order."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            blocked = (
+                select(Message.carer_id)
+                .where(Message.direction == "out", Message.state == "sending", Message.carer_id.is_not(None),
+                       Message.next_attempt_at > now)
+            )
+            heads = (
+                select(func.min(Message.id))
+                .where(Message.direction == "out", Message.state.in_(("pending", "sending")))
+                .group_by(func.coalesce(Message.carer_id, -Message.id))
+            )
+            rows = session.scalars(
+                select(Message.id)
+                .where(
+                    Message.id.in_(heads),
+                    or_(Message.carer_id.is_(None), Message.carer_id.not_in(blocked)),
+                    or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
+                )
+                .order_by(Message.id)
+                .limit(limit)
+            ).all()
+        return list(rows)
+
+    def send_due(self, limit: int = 100) -> int:
+        """Send what is due now; returns how many were handed to Twilio."""
+        sent = 0
+        for message_id in self.due_ids(limit):
+            sent += self.send_one(message_id)
+        return sent
+
+    def send_for_carer(self, carer_id: int | None) -> int:
+        """Send this carer's due messages in order, stopping at one that must wait."""
+        sent, previous = 0, None
+        while carer_id is not None:
+            now = self.clock.now()
+            with self.db.session() as session:
+                head = session.scalars(
+                    select(Message)
+                    .where(Message.carer_id == carer_id, Message.direction == "out",
+                           Message.state.in_(("pending", "sending")))
+                    .order_by(Message.id).limit(1)
+                ).first()
+            if head is None or head.id == previous:
+                break
+            if head.next_attempt_at is not None and as_utc(head.next_attempt_at) > now:
+                break
+            previous = head.id
+            sent += self.send_one(head.id)
+        return sent
+
+    def _claim(self, message_id: int) -> bool:
+        now = self.clock.now()
+        with self.db.session() as session:
+            result = session.execute(
+                update(Message)
+                .where(
+                    Message.id == message_id,
+                    or_(
+                        and_(Message.state == "pending",
+                             or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now)),
+                        # a sender that died mid-send: its lease has run out
+                        and_(Message.state == "sending", Message.next_attempt_at <= now),
+                    ),
+                )
+                .values(state="sending", attempts=Message.attempts + 1, next_attempt_at=now + SENDING_LEASE)
+                .execution_options(synchronize_session=False)
+            )
+            return result.rowcount == 1
+
+    def send_one(self, message_id: int) -> int:
+        """Claim one message and send it; 1 if Twilio took it."""
+        if not self._claim(message_id):
+            return 0
+        with self.db.session() as session:
+            message = session.get(Message, message_id)
+            carer = session.get(Carer, message.carer_id) if message.carer_id else None
+            outgoing, skip = self._outgoing(session, message, carer)
+            if skip:
+                message.state, message.error_note = "skipped", skip
+                message.processed_at = self.clock.now()
+                log.info("outbound skipped msg=%s reason=%s", message.id, skip)
+                return 0
+            if message.attempts > 1 and message.error_note == "ambiguous":
+                already = self._already_sent(message, outgoing)
+                if already:
+                    self._mark_sent(session, message, already, None)
+                    return 1
+        try:
+            result = self.sender.send(outgoing, self.settings.status_callback_url)
+        except SendFailed as exc:
+            self._failed(message_id, exc)
+            return 0
+        with self.db.session() as session:
+            message = session.get(Message, message_id)
+            self._mark_sent(session, message, result.sid, result.num_segments, result.status)
+        return 1
+
+    def _outgoing(self, session: Session, message: Message, carer: Carer | None):
+        """What to hand Twilio, or why not to send at all."""
+        if carer is not None and carer.phone is None:
+            return None, "erased"
+        # The one message an opted-out carer still gets: the confirmation of their STOP.
+        if carer is not None and carer.opted_out and message.kind != "opt_out":
+            return None, "opted_out"
+        whatsapp = message.channel == "whatsapp"
+        if message.to_address:
+            to = message.to_address
+        else:
+            to = f"whatsapp:{carer.phone}" if whatsapp else carer.phone
+        from_ = self.settings.twilio_whatsapp_from if whatsapp else self.settings.twilio_sms_from
+        if whatsapp and carer is not None and not message.content_sid:
+            last = as_utc(carer.last_inbound_at)
+            if last is None or self.clock.now() - last > WHATSAPP_WINDOW:
+                if self.on_outside_window is not None:
+                    return self.on_outside_window(session, message, carer)
+                return None, "whatsapp_window_closed"
+        return Outgoing(
+            to=to, from_=from_, body=message.body, content_sid=message.content_sid,
+            content_variables=message.content_variables,
+            messaging_service_sid=self.settings.twilio_messaging_service_sid or None,
+        ), None
+
+    def _already_sent(self, message: Message, outgoing: Outgoing) -> str | None:
+        """After an ambiguous failure, look at Twilio before sending again."""
+        try:
+            since = (as_utc(message.created_at) - timedelta(minutes=1)).isoformat()
+            for found in self.sender.recent_to(outgoing.to, since):
+                if found.get("body") == outgoing.body:
+                    return found["sid"]
+        except SendFailed:
+            pass  # cannot check: the risk of a double send is recorded on the message
+        return None
+
+    def _mark_sent(self, session: Session, message: Message, sid: str, num_segments, status="queued"):
+        now = self.clock.now()
+        message.state = "sent"
+        message.twilio_sid = sid
+        message.processed_at = now
+        message.next_attempt_at = None
+        if num_segments:
+            message.num_segments = num_segments
+        _advance(message, status or "queued", None, now)
+        for ev in session.scalars(select(StatusEvent).where(StatusEvent.twilio_sid == sid).order_by(StatusEvent.id)):
+            _advance(message, ev.status, ev.error_code, now)
+        log.info("outbound sent msg=%s kind=%s", message.id, message.kind)
+
+    def _failed(self, message_id: int, exc: SendFailed) -> None:
+        now = self.clock.now()
+        with self.db.session() as session:
+            message = session.get(Message, message_id)
+            message.error_code = exc.code
+            if exc.code == OPTED_OUT:
+                carer = session.get(Carer, message.carer_id) if message.carer_id else None
+                if carer is not None:
+                    carer.opted_out, carer.opted_out_at = True, now
+                message.state, message.error_note = "failed", "opted_out"
+            elif exc.code == OUTSIDE_WINDOW and self.on_outside_window is not None:
+                message.state, message.error_note = "pending", "outside_window"
+                message.next_attempt_at = now
+            elif exc.retryable and message.attempts < self.settings.outbox_max_attempts:
+                message.state = "pending"
+                message.error_note = "ambiguous" if exc.ambiguous else "retry"
+                message.next_attempt_at = now + timedelta(seconds=backoff(message.attempts))
+            else:
+                message.state, message.error_note = "failed", f"twilio {exc.status}"
+            message.processed_at = now
+            log.warning("outbound failed msg=%s code=%s status=%s next=%s",
+                        message.id, exc.code, exc.status, message.state)

@@ -1,0 +1,53 @@
+"""The parts a running CarerText is made of, built once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.adapters.rasa_client import DialogueModel, RasaClient
+from bot.adapters.twilio_sender import MessageSender, TwilioSender
+from bot.catalogue import Catalogue, default_catalogue
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import Database
+
+
+@dataclass
+class Services:
+    """Everything a request or a job needs; tests swap the clock or an outside party."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    rasa: DialogueModel
+    sender: MessageSender
+    catalogue: Catalogue
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        from bot.conversation import Conversations
+        from bot.outbox import Outbox
+
+        self.outbox = Outbox(self.db, self.sender, self.settings, self.clock)
+        self.conversations = Conversations(self)
+        self.wake = None  # set by a Dispatcher running in this process
+
+    def notify(self) -> None:
+        """Wake the in-process workers: a message has been stored."""
+        if self.wake is not None:
+            self.wake()
+
+
+def build(settings: Settings, *, clock: Clock | None = None, rasa: DialogueModel | None = None,
+          sender: MessageSender | None = None, db: Database | None = None) -> Services:
+    """Build the services from settings; tests pass their own clock or fakes."""
+    return Services(
+        settings=settings,
+        db=db or Database(settings.database_url),
+        clock=clock or SystemClock(),
+        rasa=rasa or RasaClient(settings.rasa_url, settings.rasa_timeout_seconds),
+        sender=sender or TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token,
+                                      settings.twilio_api_base_url),
+        catalogue=default_catalogue(),
+    )

@@ -1,0 +1,1 @@
+"""CarerText's Rasa custom actions: the assessment, the commands and the session start."""

@@ -1,0 +1,37 @@
+"""Actions for commands that work at any point: pause, resume, help, a person, contact times, reminders."""
+
+from .base import FlowAction
+
+
+class ActionPause(FlowAction):
+    action_name = "action_pause"
+    command = "pause"
+
+
+class ActionResume(FlowAction):
+    action_name = "action_resume"
+    command = "resume"
+
+
+class ActionHelp(FlowAction):
+    action_name = "action_help"
+    command = "help"
+
+
+class ActionHandoff(FlowAction):
+    """Record that the carer asked for a person, tell them what happens next and stop asking."""
+
+    action_name = "action_handoff"
+    command = "human"
+
+
+class ActionContactWindow(FlowAction):
+    action_name = "action_contact_window"
+    command = "contact_window"
+
+
+class ActionReminder(FlowAction):
+    """The gateway's reminder turn (EXTERNAL_reminder): recap and offer to carry on, or stay silent."""
+
+    action_name = "action_reminder"
+    command = "reminder"

@@ -1,0 +1,527 @@
+"""The assessment as a state machine over slots: one carer turn in, custom payloads and slot changes out.
+
+Pure Python (no rasa_sdk) so tests can drive it directly. All state is in slots, so a new Rasa
+session (slots carried over) continues exactly where the carer was.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from . import questions as Q
+from .parsing import normalise, parse_answer, parse_choice, parse_yes_no
+
+# Slot names and their values when nothing has happened yet.
+DEFAULTS: dict[str, Any] = {
+    "assessment_status": "not_started",
+    "current_question": None,
+    "answers": {},
+    "retries": 0,
+    "carer_name": None,
+    "opted_out": False,
+    "pending_erase": False,
+    "changing": None,
+    "return_to": None,
+}
+
+IN_ASSESSMENT = {"in_progress", "resume_pending", "paused"}
+RECAP_AFTER_HOURS = 3.0
+REVIEW_AFTER_HOURS = 48.0
+OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "opt out",
+                 "stop all"}
+OPT_IN_WORDS = {"start", "unstop"}
+KEYWORDS = {"help": "help", "info": "help", "skip": "skip", "back": "back", "go back": "back",
+            "repeat": "repeat", "summary": "summary", "pause": "pause", "person": "human",
+            "carry on": "resume", "continue": "resume", "resume": "resume"}
+ANSWER_INTENTS = {"greet", "affirm", "deny", "inform", "thanks", "resume", "nlu_fallback"}
+GSM7 = set("@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+           "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+
+
+@dataclass
+class Turn:
+    """One carer message as Rasa understood it."""
+
+    intent: str = "inform"
+    confidence: float = 1.0
+    text: str = ""
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def words(self) -> int:
+        return len(normalise(self.text).split())
+
+    @property
+    def hours_away(self) -> float:
+        try:
+            return float((self.metadata or {}).get("resumed_after_hours") or 0)
+        except (TypeError, ValueError):
+            return 0.0
+
+
+@dataclass
+class Result:
+    """What the bot does: payloads to send (in order) and slots to set."""
+
+    messages: list = field(default_factory=list)
+    slots: dict = field(default_factory=dict)
+
+    def say(self, key: str, vars: Optional[dict] = None, choices: Optional[list] = None) -> None:
+        custom: dict = {"say": key}
+        if vars:
+            custom["vars"] = vars
+        if choices:
+            custom["choices"] = list(choices)
+        self.messages.append(custom)
+
+    def event(self, name: str, **fields) -> None:
+        self.messages.append({"event": name, **fields})
+
+
+def gsm_safe(text: str, limit: int) -> str:
+    """Keep carer words inside GSM-7 and a length limit, so a formatted message stays short."""
+    text = (text or "").replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
+    text = text.replace("\u201d", '"').replace("\u2013", "-").replace("\u2014", "-")
+    text = "".join(c for c in text if c in GSM7 or c == "\n").replace("\n", " ")
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+class Conversation:
+    """One turn of the conversation, given the slots as they were."""
+
+    def __init__(self, slots: dict, turn: Turn):
+        self.s = {k: (slots.get(k) if slots.get(k) is not None else v) for k, v in DEFAULTS.items()}
+        self.s["answers"] = dict(self.s["answers"] or {})
+        self.turn = turn
+        self.r = Result()
+
+    # --- slot helpers ---------------------------------------------------------------------------
+    def set(self, **changes) -> None:
+        for k, v in changes.items():
+            self.s[k] = v
+            self.r.slots[k] = v
+
+    @property
+    def status(self) -> str:
+        return self.s["assessment_status"] or "not_started"
+
+    @property
+    def current(self) -> Optional[str]:
+        return self.s["current_question"]
+
+    # --- entry ----------------------------------------------------------------------------------
+    def handle(self, command: str) -> Result:
+        """Run one turn; command is what the routing rule chose (the intent's action)."""
+        command = self.refine(command)
+        if self.s["opted_out"] and command != "opt_in":
+            return self.r  # opted out: stay silent
+        getattr(self, "do_" + command)()
+        return self.r
+
+    def refine(self, command: str) -> str:
+        """Let exact keywords win, and keep a long answer from being taken as a command."""
+        t = normalise(self.turn.text)
+        raw = (self.turn.text or "").strip().lower().rstrip(".!")
+        if t in OPT_OUT_WORDS or raw in OPT_OUT_WORDS:
+            return "opt_out"
+        if t in OPT_IN_WORDS:
+            return "opt_in" if self.s["opted_out"] else "answer"
+        if self.s["opted_out"]:
+            return "opt_in" if command == "opt_in" and self.turn.words <= 4 else "silent"
+        if t in KEYWORDS:
+            k = KEYWORDS[t]
+            return "answer" if k == "resume" else k
+        if command == "opt_out" and (self.turn.confidence < 0.8 or self.turn.words > 8):
+            command = "answer"
+        if command == "opt_in":
+            command = "answer"
+        if self.status == "in_progress" and self.current and command not in ("answer", "reminder"):
+            q = Q.question(self.current)
+            if command == "contact_window" and self.current == "contact_times":
+                return "answer"
+            if q["type"] == "free_text" and self.turn.words > 10 and self.turn.confidence < 0.9:
+                return "answer"
+        return command
+
+    def do_silent(self) -> None:
+        pass
+
+    # --- asking ---------------------------------------------------------------------------------
+    def ask(self, qid: str, explain: bool = False, retry: bool = False) -> None:
+        choices = Q.choices_for(qid)
+        if explain:
+            self.r.say(f"q.{qid}.explain")
+        self.r.say(f"q.{qid}.retry" if retry else f"q.{qid}", choices=choices or None)
+
+    def progress_counts(self) -> tuple[int, int]:
+        answers = self.s["answers"]
+        total = sum(1 for qid in Q.order() if Q.applies(qid, answers))
+        done = sum(1 for qid in Q.order() if qid in answers)
+        return done, max(total, done)
+
+    def recap(self) -> None:
+        name = self.s["carer_name"]
+        if name:
+            self.r.say("welcome_back", {"name": name})
+        else:
+            self.r.say("welcome_back_noname")
+        section = Q.question(self.current)["section"] if self.current else Q.sections()[0]
+        self.r.say(f"recap.{section}")
+
+    # --- answers --------------------------------------------------------------------------------
+    def do_answer(self) -> None:
+        if self.s["pending_erase"]:
+            return self.confirm_erase()
+        handler = {
+            "not_started": self.start, "declined": self.start, "awaiting_consent": self.consent,
+            "in_progress": self.in_progress, "paused": self.come_back, "resume_pending": self.resume_pending,
+            "with_person": self.with_person, "completed": self.completed_already,
+        }.get(self.status, self.start)
+        handler()
+
+    def start(self) -> None:
+        self.r.say("greet")
+        self.r.say("privacy_notice", choices=["choice.yes_go_on", "choice.no_not_now"])
+        self.set(assessment_status="awaiting_consent")
+
+    def consent(self) -> None:
+        yn = self.yes_no()
+        if yn == "yes":
+            self.r.event("answer", question="consent", value=True, raw=self.turn.text, status="answered")
+            self.r.say("saved_any_time")
+            first = Q.next_after(None, self.s["answers"])
+            self.set(assessment_status="in_progress", current_question=first, retries=0)
+            self.ask(first)
+        elif yn == "no":
+            self.r.say("consent_declined")
+            self.set(assessment_status="declined")
+        else:
+            self.r.say("privacy_notice", choices=["choice.yes_go_on", "choice.no_not_now"])
+
+    def yes_no(self) -> Optional[str]:
+        """Read yes or no from the words, then from the intent."""
+        value = parse_yes_no(self.turn.text)
+        if value in ("yes", "no"):
+            return value
+        if value is None and self.turn.confidence >= 0.6:
+            return {"affirm": "yes", "resume": "yes", "deny": "no"}.get(self.turn.intent)
+        return None
+
+    def in_progress(self) -> None:
+        if not self.current:
+            return self.complete()
+        if self.turn.hours_away >= RECAP_AFTER_HOURS and not self.changing_now():
+            usable, _ = self.parse_current()
+            if self.turn.intent in ("greet", "resume") or not usable:
+                return self.come_back()
+        self.answer_current()
+
+    def changing_now(self) -> bool:
+        return bool(self.s["changing"])
+
+    def parse_current(self) -> tuple[bool, Any]:
+        q = Q.question(self.current)
+        usable, value = parse_answer(q, self.turn.text)
+        if q["type"] == "yes_no" and not usable:
+            yn = self.yes_no()
+            usable, value = yn is not None, yn
+        if q["type"] == "free_text" and usable and self.turn.words <= 2 and self.turn.confidence >= 0.8 \
+                and self.turn.intent in ("greet", "thanks") and self.current != "name":
+            usable = False  # "hi" or "thanks" is not an answer to "who do you look after?"
+        return usable, value
+
+    def answer_current(self) -> None:
+        qid = self.current
+        usable, value = self.parse_current()
+        if not usable and int(self.s["retries"] or 0) < 1:
+            self.set(retries=1)
+            self.ask(qid, retry=True)
+            return
+        status = "changed" if self.s["changing"] == qid else ("answered" if usable else "unclear")
+        self.record(qid, value if usable else None, status)
+        self.after_answer(qid, usable)
+
+    def record(self, qid: str, value: Any, status: str) -> None:
+        raw = (self.turn.text or "").strip()
+        self.r.event("answer", question=qid, value=value, raw=raw, status=status)
+        answers = dict(self.s["answers"])
+        answers[qid] = {"value": value, "raw": raw, "status": status}
+        self.set(answers=answers, retries=0)
+        if qid == "name" and value:
+            name = re.sub(r"^(hi|hello|hiya)?\s*(my name is|my names|call me|i am|i'm|im|it's|its|it is)\s+",
+                          "", value.strip(), flags=re.I)
+            name = gsm_safe(name.split(",")[0].split(".")[0], 20).strip(" '\"")
+            if name:
+                self.set(carer_name=name[:1].upper() + name[1:])
+        if qid == "contact_times" and status in ("answered", "changed"):
+            self.r.event("contact_window", window=raw)
+
+    def after_answer(self, qid: str, usable: bool) -> None:
+        if self.s["changing"] == qid:
+            back_to = self.s["return_to"]
+            self.set(changing=None, return_to=None)
+            self.r.say("changed_return")
+            if back_to and Q.applies(back_to, self.s["answers"]):
+                self.set(current_question=back_to)
+                self.ask(back_to)
+                return
+            return self.advance(qid)
+        if usable:
+            self.offer_support(qid)
+        self.advance(qid)
+
+    def offer_support(self, qid: str) -> None:
+        v = self.s["answers"].get(qid, {}).get("value")
+        if qid == "hours_week" and isinstance(v, (int, float)) and v >= 35:
+            self.r.say("support.carers_allowance")
+        elif qid == "contingency_plan" and v == "no":
+            self.r.say("support.emergency_plan")
+        elif qid == "work_impact" and v in ("hard", "cannot"):
+            self.r.say("support.work_rights")
+        elif qid == "gp_knows" and v == "no":
+            self.r.say("support.gp")
+
+    def advance(self, qid: Optional[str]) -> None:
+        """Ask the question after qid (telling progress at a few section changes) or finish."""
+        nxt = Q.next_after(qid, self.s["answers"])
+        done, total = self.progress_counts()
+        if nxt is None:
+            self.r.event("progress", section=Q.question(qid)["section"] if qid else "", done=done, total=total)
+            return self.complete()
+        section = Q.question(nxt)["section"]
+        self.r.event("progress", section=section, done=done, total=total)
+        if qid and Q.question(qid)["section"] != section:
+            secs = Q.sections()
+            left = len(secs) - secs.index(section)
+            if left == 1:
+                self.r.say("progress.last_section")
+            elif left == 3:
+                self.r.say("progress.sections_left", {"n": 3})
+            elif secs.index(section) == len(secs) // 2:
+                self.r.say("progress.halfway")
+        self.set(current_question=nxt, retries=0, assessment_status="in_progress")
+        self.ask(nxt)
+
+    def complete(self) -> None:
+        self.r.event("completed")
+        self.r.event("handoff", reason="completed")
+        self.r.say("completed")
+        self.r.say("completed_next")
+        self.set(assessment_status="completed", current_question=None, retries=0, changing=None,
+                 return_to=None)
+
+    # --- coming back ----------------------------------------------------------------------------
+    def come_back(self) -> None:
+        self.recap()
+        if self.turn.intent == "resume" and self.turn.confidence >= 0.6:
+            self.set(assessment_status="in_progress")
+            self.ask(self.current)
+            return
+        if self.turn.hours_away >= REVIEW_AFTER_HOURS and self.s["answers"]:
+            self.r.say("carry_on_or_review", choices=["choice.carry_on", "choice.see_answers"])
+        else:
+            self.r.say("carry_on_ask", choices=["choice.yes", "choice.no"])
+        self.set(assessment_status="resume_pending")
+
+    def resume_pending(self) -> None:
+        pick = parse_choice(self.turn.text, ["choice.carry_on", "choice.see_answers"])
+        t = normalise(self.turn.text)
+        if t in ("1", "2"):
+            pick = {"1": "carry_on", "2": "see_answers"}[t]
+        yn = self.yes_no()
+        if pick == "see_answers" or any(w in t for w in ("answers", "see my", "review")):
+            self.summary_messages()
+            self.r.say("carry_on_ask", choices=["choice.yes", "choice.no"])
+            return
+        if yn == "yes" or pick == "carry_on" or self.turn.intent == "resume":
+            self.set(assessment_status="in_progress", retries=0)
+            self.ask(self.current)
+            return
+        if yn == "no":
+            return self.do_pause()
+        self.set(assessment_status="in_progress")
+        usable, _ = self.parse_current()
+        if usable and self.turn.intent not in ("greet", "thanks"):
+            return self.answer_current()
+        self.ask(self.current)
+
+    def with_person(self) -> None:
+        if self.turn.intent == "resume" or normalise(self.turn.text) in ("carry on", "continue"):
+            self.set(assessment_status="in_progress", retries=0)
+            if self.current:
+                self.ask(self.current)
+            else:
+                self.advance(None)
+            return
+        self.r.say("handoff_waiting")
+
+    def completed_already(self) -> None:
+        self.r.say("already_completed")
+
+    # --- commands -------------------------------------------------------------------------------
+    def in_assessment(self) -> bool:
+        return self.status in IN_ASSESSMENT and bool(self.current)
+
+    def do_pause(self) -> None:
+        if self.in_assessment() or self.status == "with_person":
+            self.r.event("paused")
+            self.r.say("pause_goodbye")
+            if self.status != "with_person":
+                self.set(assessment_status="paused")
+        elif self.status == "completed":
+            self.r.say("already_completed")
+        else:
+            self.r.say("pause_not_started")
+
+    def do_resume(self) -> None:
+        self.do_answer()
+
+    def do_skip(self) -> None:
+        if self.status == "resume_pending":
+            self.set(assessment_status="in_progress")
+        if self.status != "in_progress" or not self.current:
+            return self.do_answer()
+        qid = self.current
+        if self.s["changing"] == qid:
+            self.r.say("skip_ok")
+            return self.after_answer(qid, False)
+        self.record(qid, None, "skipped")
+        self.r.say("skip_ok")
+        self.advance(qid)
+
+    def do_back(self) -> None:
+        if not self.in_assessment():
+            if self.status == "completed":
+                return self.completed_already()
+            return self.do_answer()
+        here = self.current
+        target = Q.find_by_words(self.turn.text, exclude=here)
+        if target and target not in self.s["answers"]:
+            target = None
+        if target:
+            after = re.split(r"\b(?:to|is|should be|was)\b", self.turn.text or "", maxsplit=1)
+            if len(after) == 2 and after[1].strip():
+                usable, value = parse_answer(Q.question(target), after[1].strip())
+                if usable and Q.question(target)["type"] != "free_text":
+                    answers = dict(self.s["answers"])
+                    self.r.event("answer", question=target, value=value, raw=self.turn.text.strip(),
+                                 status="changed")
+                    answers[target] = {"value": value, "raw": self.turn.text.strip(), "status": "changed"}
+                    self.set(answers=answers, assessment_status="in_progress")
+                    self.r.say("change_done")
+                    self.ask(here)
+                    return
+        else:
+            target = Q.previous_before(here, self.s["answers"])
+        if not target:
+            self.r.say("back_at_start")
+            self.set(assessment_status="in_progress")
+            self.ask(here)
+            return
+        self.r.say("change_ok")
+        self.set(changing=target, return_to=self.s["return_to"] or here, current_question=target,
+                 retries=0, assessment_status="in_progress")
+        self.ask(target)
+
+    def do_repeat(self) -> None:
+        if self.in_assessment():
+            self.set(assessment_status="in_progress")
+            self.ask(self.current, explain=True)
+        elif self.status == "awaiting_consent":
+            self.r.say("privacy_notice", choices=["choice.yes_go_on", "choice.no_not_now"])
+        else:
+            self.do_answer()
+
+    def summary_messages(self) -> None:
+        answers = self.s["answers"]
+        done, total = self.progress_counts()
+        if not answers:
+            self.r.say("summary_empty")
+            return
+        self.r.say("summary_head", {"done": done, "total": total})
+        words = [a.get("raw", "") for qid, a in answers.items()
+                 if qid in Q.load()["questions"] and Q.question(qid)["type"] == "free_text"
+                 and a.get("status") != "skipped" and a.get("raw")]
+        if words:
+            self.r.say("summary_words", {"words": gsm_safe(" / ".join(words), 260)})
+
+    def do_summary(self) -> None:
+        if self.status == "completed":
+            self.r.say("summary_after_completed")
+            self.summary_messages()
+            return
+        self.summary_messages()
+        if self.in_assessment():
+            self.set(assessment_status="in_progress")
+            self.ask(self.current)
+
+    def do_help(self) -> None:
+        if self.status in ("not_started", "declined", "awaiting_consent"):
+            self.r.say("help_not_started")
+        else:
+            self.r.say("help")
+
+    def do_human(self) -> None:
+        if self.status == "with_person":
+            self.r.say("handoff_waiting")
+            return
+        self.r.event("handoff", reason="asked_for_person")
+        self.r.say("handoff_asked")
+        self.set(assessment_status="with_person", pending_erase=False)
+
+    def do_opt_out(self) -> None:
+        self.r.event("opt_out")
+        self.set(opted_out=True, pending_erase=False)
+
+    def do_opt_in(self) -> None:
+        if not self.s["opted_out"]:
+            return self.do_answer()
+        self.r.event("opt_in")
+        self.set(opted_out=False)
+        if self.in_assessment():
+            self.r.say("opt_in_welcome")
+            self.set(assessment_status="in_progress", retries=0)
+            self.ask(self.current)
+        elif self.status == "with_person":
+            self.r.say("handoff_waiting")
+        else:
+            self.set(assessment_status="not_started")
+            self.start()
+
+    def do_erase(self) -> None:
+        self.r.say("erase_confirm_ask", choices=["choice.yes", "choice.no"])
+        self.set(pending_erase=True)
+
+    def confirm_erase(self) -> None:
+        if self.yes_no() == "yes" and self.turn.intent != "deny":
+            self.r.event("erase_confirmed")
+            self.r.say("erase_done")
+            for k, v in DEFAULTS.items():
+                self.set(**{k: v})
+            return
+        self.set(pending_erase=False)
+        self.r.say("erase_cancelled")
+        if self.in_assessment():
+            self.set(assessment_status="in_progress")
+            self.ask(self.current)
+
+    def do_contact_window(self) -> None:
+        window = gsm_safe(self.turn.text, 80)
+        self.r.event("contact_window", window=(self.turn.text or "").strip())
+        self.r.say("contact_window_ok", {"window": window})
+
+    def do_reminder(self) -> None:
+        if self.status in IN_ASSESSMENT and self.current and not self.s["pending_erase"]:
+            self.r.say("reminder")
+            section = Q.question(self.current)["section"]
+            self.r.say(f"recap.{section}")
+            self.r.say("carry_on_ask", choices=["choice.yes", "choice.no"])
+            self.set(assessment_status="resume_pending")
+
+
+def handle(command: str, slots: dict, turn: Turn) -> Result:
+    """Run one turn of the conversation."""
+    return Conversation(slots, turn).handle(command)

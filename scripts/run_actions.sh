@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Start the Rasa action server (rasa_project/actions) on ${ACTIONS_PORT:-5055}.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$ROOT/scripts/rasa_env.sh"
+VENV="${RASA_VENV:-$ROOT/.venv-rasa}"
+export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
+cd "$ROOT/rasa_project"
+exec "$VENV/bin/python" -W ignore::DeprecationWarning -m rasa_sdk \
+  --actions actions --port "${ACTIONS_PORT:-5055}" "$@"

@@ -1,0 +1,36 @@
+"""HTTP only: parse, call one function of `bot`, answer."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from bot import services as services_mod
+from bot.config import Settings
+from bot.logs import configure_logging
+
+
+def create_app(settings: Settings | None = None, services=None) -> Flask:
+    """Build the gateway app; tests pass their own settings and services."""
+    settings = settings or (services.settings if services else Settings.from_env())
+    settings.check_production()
+    configure_logging(settings.log_level)
+    services = services or services_mod.build(settings)
+    app = Flask(__name__)
+    app.config["SETTINGS"] = settings
+    app.config["SERVICES"] = services
+    app.config["SECRET_KEY"] = settings.secret_key or "dev-only-not-secret"
+    # Twilio's longest form is far under this; a bigger body is refused before it is parsed.
+    app.config["MAX_CONTENT_LENGTH"] = 256 * 1024
+
+    from webhooks import health, twilio
+
+    app.register_blueprint(twilio.bp)
+    app.register_blueprint(health.bp)
+    if settings.simulator:
+        from webhooks.simulator import bp as simulator_bp
+
+        app.register_blueprint(simulator_bp)
+    logging.getLogger("carertext").debug("app created")
+    return app
