@@ -130,6 +130,8 @@ class Conversations:
             msg.state, msg.attempts = "processing", msg.attempts + 1
             text = (msg.body or "").strip()
             word = keyword(text)
+            for hook in self.s.on_inbound:
+                hook(session, carer, conv, msg)
             if word in OPT_OUT_WORDS:
                 self._opt_out(session, carer, conv, msg)
                 return self._finish(session, msg)

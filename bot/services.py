@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,10 @@ from bot.catalogue import Catalogue, default_catalogue
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
+
+
+# Feature modules that plug into the conversation and the outbox: each has install(services).
+FEATURES: list[str] = []
 
 
 @dataclass
@@ -32,6 +37,11 @@ class Services:
         self.outbox = Outbox(self.db, self.sender, self.settings, self.clock)
         self.conversations = Conversations(self)
         self.wake = None  # set by a Dispatcher running in this process
+        # Called as hook(session, carer, conversation, message) when a carer's message is handled.
+        self.on_inbound: list = []
+        for name in FEATURES:
+            module = importlib.import_module(name)
+            module.install(self)
 
     def notify(self) -> None:
         """Wake the in-process workers: a message has been stored."""

@@ -7,6 +7,7 @@ import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 # sanic 21.12 resets the DeprecationWarning filter when imported, so import it before filtering.
 import sanic  # noqa: E402,F401

@@ -69,7 +69,8 @@ def run_standin_in_thread(
     app = create_standin(auth_token, account_sid, **kwargs)
     server = make_server(host, port, app, threaded=True, request_handler=PathOnlyHandler)
     url = f"http://{host}:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, name="standin", daemon=True)
+    # A short poll interval makes stop() quick, which keeps per-test servers cheap.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="standin", daemon=True)
     thread.start()
     logging.getLogger("standin").debug("stand-in on %s", url)
     return url, StandinHandle(url, account_sid, auth_token, app, server, thread)

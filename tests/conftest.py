@@ -14,7 +14,8 @@ from twilio.request_validator import RequestValidator
 from bot import services as services_mod
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.migrate import upgrade
+from bot import all_models  # noqa: F401  (every table on Base.metadata)
+from bot.models import Base
 from tests.fakes import ScriptedRasa
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -31,12 +32,23 @@ def _postgres_schema_url(schema: str) -> str:
     return f"{POSTGRES_URL}{sep}{urlencode({'options': f'-csearch_path={schema}'})}"
 
 
+def _create_tables(url: str) -> None:
+    from bot.db import make_engine
+
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+
+
 @pytest.fixture(params=DATABASES)
 def database_url(request, tmp_path):
-    """A migrated, empty database: a SQLite file, or a schema of its own in PostgreSQL."""
+    """An empty database with every table: a SQLite file, or a schema of its own in PostgreSQL.
+
+    Tables come from the models; tests/test_migrations.py proves the migrations build the same schema.
+    """
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'carertext.db'}"
-        upgrade(url)
+        _create_tables(url)
         yield url
         return
     schema = "t_" + uuid.uuid4().hex[:12]
@@ -44,7 +56,7 @@ def database_url(request, tmp_path):
     with admin.connect() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     url = _postgres_schema_url(schema)
-    upgrade(url)
+    _create_tables(url)
     yield url
     with admin.connect() as conn:
         conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

@@ -70,7 +70,7 @@ def callbacks() -> Iterator[Callbacks]:
             sink.arrived.notify_all()
         return "", 204
 
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield sink
     server.shutdown()

@@ -47,21 +47,33 @@ class FakeGateway:
             twilio.messages.create(to=form["From"], from_=form["To"], body=f"You said: {form['Body']}")
             return "<Response/>", 200, {"Content-Type": "text/xml"}
 
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
 
-@pytest.fixture
-def standin() -> Iterator[StandinHandle]:
+@pytest.fixture(scope="module")
+def standin_server() -> Iterator[StandinHandle]:
     _, handle = run_standin_in_thread(AUTH_TOKEN, ACCOUNT_SID)
     yield handle
     handle.stop()
 
 
 @pytest.fixture
-def gateway(standin: StandinHandle) -> Iterator[FakeGateway]:
-    fake = FakeGateway(standin)
+def standin(standin_server: StandinHandle) -> StandinHandle:
+    standin_server.reset()
+    return standin_server
+
+
+@pytest.fixture(scope="module")
+def gateway_server(standin_server: StandinHandle) -> Iterator[FakeGateway]:
+    fake = FakeGateway(standin_server)
     yield fake
     fake.server.shutdown()
+
+
+@pytest.fixture
+def gateway(gateway_server: FakeGateway, standin: StandinHandle) -> FakeGateway:
+    gateway_server.received.clear()
+    return gateway_server
 
 
 def make_app(**settings: object) -> Flask:

@@ -1,14 +1,14 @@
 """initial schema
 
-Revision ID: 78cd1933b9f6
+Revision ID: a00a3e55cbc3
 Revises: 
-Create Date: 2026-11-26 14:51:35.923462
+Create Date: 2026-11-26 14:53:05.439898
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '78cd1933b9f6'
+revision = 'a00a3e55cbc3'
 down_revision = None
 branch_labels = None
 depends_on = None
