@@ -1,3 +1,5 @@
 """Import every module that defines tables, so Base.metadata knows them all (Alembic, tests)."""
 
 from bot import models  # noqa: F401
+from bot import staff  # noqa: F401  (console workers, audit log, eligibility decisions)
+from bot import reminders  # noqa: F401  (reminders, reminder preferences)

@@ -44,6 +44,33 @@ class Settings:
     duty_phone: str = ""
     # How long a worker holds a carer before another may take over (seconds): survives a crash.
     lease_seconds: float = 30.0
+    # Nudges after a carer goes quiet, counted from their last message; the last one says it is saved.
+    reminder_schedule: str = "1d,3d,7d"
+    # UK time when no reminder goes out (a due one waits); replies to a carer who texted are never held.
+    quiet_hours: str = "21:00-08:00"
+    # The clock quiet hours and carers' windows are read in (summer time handled by zoneinfo).
+    timezone: str = "Europe/London"
+    # How often the scheduler looks for due reminders (seconds).
+    reminder_tick_seconds: float = 15.0
+    # Most reminders handed to the outbox in one tick, so a backlog cannot hold one tick for long.
+    reminder_batch: int = 500
+    # Councils review assessments, typically yearly: a review reminder this long after completion.
+    review_after: str = "365d"
+    # Approved WhatsApp template (HX...) for nudges outside the 24h window; empty: SMS fallback or none.
+    whatsapp_reminder_content_sid: str = ""
+    # The template's variables as JSON; {section} becomes the friendly section words.
+    whatsapp_reminder_content_variables: str = '{"1": "{section}"}'
+    # Approved WhatsApp template for the review reminder; empty: SMS fallback or none.
+    whatsapp_review_content_sid: str = ""
+    # How soon a person should pick up a handoff, per urgency; the console shows waited against these.
+    handoff_target_urgent_minutes: int = 15
+    # "Soon" counts working days (Monday to Friday): nobody reads the queue of a non-urgent case on Sunday.
+    handoff_target_soon_working_days: int = 1
+    handoff_target_routine_days: int = 5
+    # How often an open console page asks for new urgent handoffs (seconds).
+    console_poll_seconds: int = 10
+    # A console sign-in lasts this long (hours) before the worker signs in again.
+    console_session_hours: float = 12.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-PHONE = re.compile(r"\+?\d[\d\s-]{7,}\d")
+PHONE = re.compile(r"(?<![A-Za-z0-9])\+?\d[\d\s-]{7,}\d(?![A-Za-z0-9])")
 
 
 class Redact(logging.Filter):

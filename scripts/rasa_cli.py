@@ -1,4 +1,7 @@
-"""Run Rasa's command line quietly: silence sanic's DeprecationWarning noise first."""
+"""Run Rasa's command line quietly: silence sanic's DeprecationWarning noise first.
+
+`rasa_cli.py sdk ARGS` runs the action server (rasa_sdk) the same way.
+"""
 
 import logging
 import os
@@ -18,8 +21,14 @@ warnings.filterwarnings("ignore", category=FutureWarning)
 warnings.filterwarnings("ignore", message=".*sqlalchemy.*", category=UserWarning)
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
-from rasa.__main__ import main  # noqa: E402
-
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["sdk"]:
+        sys.path.insert(0, os.getcwd())  # actions are imported from the working directory
+        from rasa_sdk.__main__ import main as sdk_main
+
+        sys.argv = ["rasa_sdk"] + sys.argv[2:]
+        sys.exit(sdk_main())
+    from rasa.__main__ import main
+
     sys.argv[0] = "rasa"
     sys.exit(main())

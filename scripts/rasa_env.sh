@@ -11,7 +11,7 @@ if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$REQS" ]]; then
 fi
 
 find_python() {
-  if command -v python3.10 >/dev/null 2>&1; then command -v python3.10; return; fi
+  if python3.10 -c '' >/dev/null 2>&1; then command -v python3.10; return; fi
   if command -v pyenv >/dev/null 2>&1; then
     local p; p="$(pyenv prefix 3.10.13 2>/dev/null || true)"
     if [[ -n "$p" && -x "$p/bin/python3.10" ]]; then echo "$p/bin/python3.10"; return; fi

@@ -6,5 +6,5 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${RASA_VENV:-$ROOT/.venv-rasa}"
 export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
 cd "$ROOT/rasa_project"
-exec "$VENV/bin/python" -W ignore::DeprecationWarning -m rasa_sdk \
+exec "$VENV/bin/python" "$ROOT/scripts/rasa_cli.py" sdk \
   --actions actions --port "${ACTIONS_PORT:-5055}" "$@"

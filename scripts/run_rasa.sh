@@ -6,7 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${RASA_VENV:-$ROOT/.venv-rasa}"
 MODEL="$("$ROOT/scripts/train_rasa.sh")"
 mkdir -p "$ROOT/instance"
-export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
+export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 LOG_LEVEL="${RASA_LOG_LEVEL:-WARNING}"
 export RASA_TRACKER_DIALECT="${RASA_TRACKER_DIALECT:-sqlite}"
 if [[ "$RASA_TRACKER_DIALECT" == "sqlite" ]]; then
   export RASA_TRACKER_DB="${RASA_TRACKER_DB:-$ROOT/instance/rasa_tracker.db}"
@@ -28,4 +28,4 @@ fi
 cd "$ROOT/rasa_project"
 exec "$VENV/bin/python" "$ROOT/scripts/rasa_cli.py" run --enable-api \
   --port "${RASA_PORT:-5005}" --model "$MODEL" --endpoints "$ENDPOINTS" \
-  --credentials credentials.yml --log-level "${RASA_LOG_LEVEL:-WARNING}" "$@"
+  --credentials credentials.yml "$@"

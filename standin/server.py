@@ -27,7 +27,7 @@ class StandinHandle:
 
     url: str
     account_sid: str
-    auth_token: str
+    auth_token: str = field(repr=False)
     app: Flask
     server: BaseWSGIServer
     thread: threading.Thread = field(repr=False)

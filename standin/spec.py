@@ -17,9 +17,9 @@ MESSAGE_SCHEMA = "api.v2010.account.message"
 
 
 def default_spec_path() -> Path:
-    """Return the spec path: TWILIO_OAI_SPEC, else ../shared/twilio-oai next to the repo."""
+    """Return the spec path: TWILIO_OAI_SPEC, else Twilio's own copy kept in third_party/."""
     env = os.environ.get("TWILIO_OAI_SPEC")
-    return Path(env) if env else ROOT.parent / "shared" / "twilio-oai" / "twilio_api_v2010.json"
+    return Path(env) if env else ROOT / "third_party" / "twilio-oai" / "twilio_api_v2010.json"
 
 
 @lru_cache(maxsize=4)

@@ -73,6 +73,16 @@ def standin():
     handle.stop()
 
 
+@pytest.fixture(scope="session")
+def rasa_server(tmp_path_factory):
+    """The real Rasa server with a model trained from rasa_project/ (cached by a hash of its files)."""
+    from tests.rasa_server import RasaServer
+
+    server = RasaServer(tmp_path_factory.mktemp("rasa")).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def twilio(standin):
     """The stand-in, emptied; callbacks off, since the test client's gateway has no real address."""

@@ -24,10 +24,11 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
     # Twilio's longest form is far under this; a bigger body is refused before it is parsed.
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024
 
-    from webhooks import health, twilio
+    from webhooks import console, health, twilio
 
     app.register_blueprint(twilio.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(console.bp)
     if settings.simulator:
         from webhooks.simulator import bp as simulator_bp
 

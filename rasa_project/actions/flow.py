@@ -35,6 +35,19 @@ OPT_IN_WORDS = {"start", "unstop"}
 KEYWORDS = {"help": "help", "info": "help", "skip": "skip", "back": "back", "go back": "back",
             "repeat": "repeat", "summary": "summary", "pause": "pause", "person": "human",
             "carry on": "resume", "continue": "resume", "resume": "resume"}
+NEEDS_WORDS = {
+    "opt_out": r"\b(stop|quit|no more|dont|don't|do not|never)\b.*\b(text|messag|msg|contact|sms|send)\w*|"
+               r"\b(unsub\w*|opt ?(me )?out|take me off|leave me alone|remove me|stop all|stop it|please stop|"
+               r"stop please|stop pls)\b",
+    "erase": r"\b(delet\w*|delte\w*|erase|remov\w*|wipe|forget|clear|bin|scrap|rid|withdraw|data|info\w*|records?)\b",
+    "help": r"^\W*\w+(\W+\w+){0,3}\W*$|\b(what can|how do|how does|who|bot|robot|computer|options|menu|info|"
+            r"instructions|commands|what is this|confidential|sees? this)\b",
+    "human": r"\b(person|someone|somebody|some1|sum1|human|call|ring|phone|speak|spk|speek|talk|social worker|"
+             r"agent|operator|face|advisor|adviser|team|real|visit|see me)\b",
+}
+ASKS_FOR_PERSON = (r"\b(can|could|may|want|wanna|like|let|put|get|need|rather|prefer)\b.*\b(speak|spk|speek|talk|"
+                   r"person|human|someone|somebody|some1|sum1|call|ring|phone|visit)\b|\b(call|ring|phone) me\b|"
+                   r"^\W*(person|human|agent|operator)\W*$|real person|social worker")
 ANSWER_INTENTS = {"greet", "affirm", "deny", "inform", "thanks", "resume", "nlu_fallback"}
 GSM7 = set("@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
            "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
@@ -138,11 +151,17 @@ class Conversation:
             command = "answer"
         if command == "opt_in":
             command = "answer"
+        # Commands with big effects need their own words, so "everything" is not "delete everything".
+        if command in NEEDS_WORDS and not re.search(NEEDS_WORDS[command], t):
+            command = "answer"
         if self.status == "in_progress" and self.current and command not in ("answer", "reminder"):
             q = Q.question(self.current)
             if command == "contact_window" and self.current == "contact_times":
                 return "answer"
             if q["type"] == "free_text" and self.turn.words > 10 and self.turn.confidence < 0.9:
+                return "answer"
+            # "someone to talk to" answers "what would help?"; asking for a person needs a request.
+            if command == "human" and q["type"] == "free_text" and not re.search(ASKS_FOR_PERSON, t):
                 return "answer"
         return command
 
@@ -398,9 +417,7 @@ class Conversation:
                 return self.completed_already()
             return self.do_answer()
         here = self.current
-        target = Q.find_by_words(self.turn.text, exclude=here)
-        if target and target not in self.s["answers"]:
-            target = None
+        target = Q.find_by_words(self.turn.text, exclude=here, among=self.s["answers"])
         if target:
             after = re.split(r"\b(?:to|is|should be|was)\b", self.turn.text or "", maxsplit=1)
             if len(after) == 2 and after[1].strip():

@@ -83,7 +83,7 @@ def parse_number(text: str, minimum: float = 0, maximum: float = 168) -> Optiona
     """Return hours a week from '40', 'about forty hrs a wk', '6 a day', '24/7'; None if unclear."""
     t = normalise(text)
     if _has(t, _ALWAYS) or "24/7" in (text or ""):
-        return float(maximum)
+        return int(maximum) if float(maximum).is_integer() else float(maximum)
     m = re.search(r"(\d+(?:\.\d+)?)\s*(?:-|to|or|/)\s*(\d+(?:\.\d+)?)", t)
     if m and "/7" not in t:
         value = (float(m.group(1)) + float(m.group(2))) / 2

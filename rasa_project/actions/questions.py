@@ -76,14 +76,14 @@ def previous_before(qid: Optional[str], answers: dict) -> Optional[str]:
     return None
 
 
-def find_by_words(text: str, exclude: Optional[str] = None) -> Optional[str]:
+def find_by_words(text: str, exclude: Optional[str] = None, among=None) -> Optional[str]:
     """Return the question a carer names ('change my hours'), by its keywords; longest match wins."""
     from .parsing import normalise, _has
 
     t = normalise(text)
     best = None
     for qid in order():
-        if qid == exclude:
+        if qid == exclude or (among is not None and qid not in among):
             continue
         for kw in question(qid).get("keywords", []):
             if _has(t, [kw]) and (best is None or len(kw) > best[1]):

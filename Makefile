@@ -1,0 +1,40 @@
+# CarerText: `make run` starts everything, `make test` runs the whole suite. Both set up what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# PostgreSQL for the suite's second database; .ci/run sets it, locally it is used when reachable.
+TEST_POSTGRES_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postgresql+psycopg://postgres@127.0.0.1:5432/test)
+
+.PHONY: run test setup system-deps rasa-env model db bench clean
+
+run: setup model db
+	$(BIN)/python -m bot.cli run
+
+test: setup system-deps model
+	TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" $(BIN)/python -m pytest -q tests
+
+setup: $(VENV)/.installed rasa-env
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+rasa-env:
+	scripts/rasa_env.sh
+
+system-deps:
+	scripts/system_deps.sh
+
+model: rasa-env
+	scripts/train_rasa.sh >/dev/null
+
+db: $(VENV)/.installed
+	$(BIN)/python -m bot.cli init-db
+
+bench: setup model
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .venv-rasa .cache instance

@@ -1,0 +1,274 @@
+"""Whole conversations through the state machine, turn by turn (intent as NLU would give it)."""
+
+from actions import questions as Q
+from actions.flow import DEFAULTS, Turn, handle
+
+COMMAND_OF = {"pause": "pause", "skip": "skip", "change_answer": "back", "repeat": "repeat",
+              "summary": "summary", "help": "help", "human": "human", "opt_out": "opt_out",
+              "opt_in": "opt_in", "erase": "erase", "contact_window": "contact_window",
+              "EXTERNAL_reminder": "reminder", "resume": "resume"}
+
+# A reply that fits each question.
+GOOD = {"name": "Jo", "contact_times": "evenings", "cared_for_who": "my mum", "cared_for_needs": "dementia",
+        "lives_with": "yep", "caring_tasks": "washing meals meds", "hours_week": "about forty hrs a wk",
+        "nights": "most nights", "willing_to_continue": "2", "able_in_future": "not sure",
+        "physical_health": "4", "mental_health": "a lot", "health_detail": "bad back and no sleep",
+        "child_care": "4", "caring_for_others": "n/a", "home": "its hard", "nutrition": "fine",
+        "home_life_detail": "no time to clean", "relationships": "hard", "work_status": "1",
+        "work_impact": "cant manage", "community": "ok", "recreation": "3", "your_life_detail": "no time",
+        "what_would_help": "a break", "family_friends": "my sister", "local_groups": "no",
+        "involve_others": "no", "contingency_plan": "nope", "gp_knows": "yes", "anything_else": "no thanks"}
+
+
+class Carer:
+    """A carer texting: keeps the slots between turns like Rasa's tracker does."""
+
+    def __init__(self):
+        self.slots = dict(DEFAULTS)
+        self.out = []
+
+    def says(self, text, intent="inform", confidence=0.95, hours=0.0):
+        command = COMMAND_OF.get(intent, "answer")
+        result = handle(command, self.slots, Turn(intent, confidence, text, {"resumed_after_hours": hours}))
+        self.slots.update(result.slots)
+        self.out = result.messages
+        return self.out
+
+    def said(self):
+        return [m["say"] for m in self.out if "say" in m]
+
+    def events(self, name=None):
+        return [m for m in self.out if "event" in m and (name is None or m["event"] == name)]
+
+    def answer_current(self):
+        return self.says(GOOD[self.slots["current_question"]])
+
+
+def started():
+    c = Carer()
+    c.says("hi", "greet")
+    assert c.said() == ["greet", "privacy_notice"]
+    c.says("yes", "affirm")
+    assert c.said() == ["saved_any_time", "q.name"]
+    assert c.events("answer")[0]["question"] == "consent"
+    return c
+
+
+def test_whole_assessment_in_one_sitting():
+    c = started()
+    answered, seen_progress = [], []
+    for _ in range(60):
+        qid = c.slots["current_question"]
+        if qid is None:
+            break
+        c.answer_current()
+        answered.append(qid)
+        seen_progress += [s for s in c.said() if s.startswith("progress.")]
+        assert c.events("answer")[0] == {"event": "answer", "question": qid, "value": c.slots["answers"][qid]["value"],
+                                         "raw": GOOD[qid], "status": "answered"}
+    assert c.slots["assessment_status"] == "completed"
+    assert c.events("completed") and c.events("handoff")[0]["reason"] == "completed"
+    assert c.said()[-2:] == ["completed", "completed_next"]
+    assert seen_progress == ["progress.halfway", "progress.sections_left", "progress.last_section"]
+    # Follow-ups were asked because some answers were hard; values were read.
+    a = c.slots["answers"]
+    assert a["hours_week"]["value"] == 40 and a["lives_with"]["value"] == "yes"
+    assert a["mental_health"]["value"] == 5 and a["work_status"]["value"] == "work_now"
+    assert {"health_detail", "home_life_detail", "work_impact", "your_life_detail"} <= set(answered)
+    assert c.slots["carer_name"] == "Jo"
+
+
+def test_support_is_offered_as_soon_as_answers_show_a_need():
+    c = started()
+    while c.slots["current_question"] != "hours_week":
+        c.answer_current()
+    c.says("50")
+    assert "support.carers_allowance" in c.said()
+
+
+def test_pause_and_come_back_days_later_to_the_exact_question():
+    c = started()
+    for _ in range(6):
+        c.answer_current()
+    where = c.slots["current_question"]
+    c.says("got to go hes calling", "pause")
+    assert c.events("paused") and c.said() == ["pause_goodbye"]
+    c.says("hi", "greet", hours=72)
+    assert c.said() == ["welcome_back", f"recap.{Q.question(where)['section']}", "carry_on_or_review"]
+    c.says("2")
+    assert c.said()[0] == "summary_head"
+    c.says("yes", "affirm")
+    assert c.said() == [f"q.{where}"]
+    c.answer_current()
+    assert c.events("answer")[0]["question"] == where
+
+
+def test_gap_without_pause_recaps_unless_the_reply_answers():
+    c = started()
+    c.answer_current()
+    c.answer_current()
+    c.says("hello again", "greet", hours=30)
+    assert c.said()[-1] == "carry_on_ask"
+    c.says("my dad", hours=0)
+    assert c.events("answer")[0]["question"] == "cared_for_who"
+
+
+def test_one_retry_then_unclear():
+    c = started()
+    while c.slots["current_question"] != "hours_week":
+        c.answer_current()
+    c.says("loads")
+    assert c.said() == ["q.hours_week.retry"] and not c.events("answer")
+    c.says("honestly no idea")
+    assert c.events("answer")[0]["status"] == "unclear" and c.events("answer")[0]["value"] is None
+    assert c.slots["current_question"] == "nights"
+
+
+def test_change_an_earlier_answer_then_return():
+    c = started()
+    while c.slots["current_question"] != "nights":
+        c.answer_current()
+    c.says("change my answer to the hours question", "change_answer")
+    assert c.said() == ["change_ok", "q.hours_week"]
+    c.says("60")
+    assert c.events("answer")[0] == {"event": "answer", "question": "hours_week", "value": 60, "raw": "60",
+                                     "status": "changed"}
+    assert c.said()[-1] == "q.nights"
+
+
+def test_change_with_the_new_value_in_one_message():
+    c = started()
+    while c.slots["current_question"] != "nights":
+        c.answer_current()
+    c.says("change hours to 50", "change_answer")
+    assert c.events("answer")[0]["value"] == 50 and c.events("answer")[0]["status"] == "changed"
+    assert c.said() == ["change_done", "q.nights"]
+
+
+def test_back_goes_to_previous_question():
+    c = started()
+    c.answer_current()
+    c.says("back", "change_answer")
+    assert c.said() == ["change_ok", "q.name"]
+    c.says("Joanne")
+    assert c.slots["carer_name"] == "Joanne" and c.said()[-1] == "q.contact_times"
+
+
+def test_skip_marks_skipped():
+    c = started()
+    c.says("skip", "skip")
+    assert c.events("answer")[0]["status"] == "skipped" and c.said() == ["skip_ok", "q.contact_times"]
+
+
+def test_repeat_explains():
+    c = started()
+    c.says("what do u mean", "repeat")
+    assert c.said() == ["q.name.explain", "q.name"]
+
+
+def test_stop_mid_way_then_start_back_where_they_were():
+    c = started()
+    c.answer_current()
+    where = c.slots["current_question"]
+    c.says("STOP", "opt_out")
+    assert c.out == [{"event": "opt_out"}]
+    assert c.says("hello?", "greet") == [] and c.says("!remind", "EXTERNAL_reminder") == []
+    c.says("START", "opt_in")
+    assert c.events("opt_in") and c.said() == ["opt_in_welcome", f"q.{where}"]
+
+
+def test_stop_keyword_wins_whatever_the_intent():
+    c = started()
+    c.says("Stop.", "inform", 0.4)
+    assert c.out == [{"event": "opt_out"}]
+
+
+def test_stop_in_a_sentence_is_an_answer():
+    c = started()
+    c.answer_current()
+    c.answer_current()
+    c.says("i wish i could stop worrying about my mum all the time she is so poorly", "opt_out", 0.6)
+    assert c.events("answer")[0]["question"] == "cared_for_who"
+
+
+def test_person_mid_way_hands_off_and_stops_asking():
+    c = started()
+    c.answer_current()
+    c.says("can i talk to a real person", "human")
+    assert c.events("handoff") == [{"event": "handoff", "reason": "asked_for_person"}]
+    assert c.said() == ["handoff_asked"]
+    c.says("ok thanks", "thanks")
+    assert c.said() == ["handoff_waiting"]
+    c.says("carry on", "resume")
+    assert c.said() == ["q.contact_times"]
+
+
+def test_delete_my_data_asks_then_erases():
+    c = started()
+    c.answer_current()
+    c.says("delete my data", "erase")
+    assert c.said() == ["erase_confirm_ask"]
+    c.says("yes", "affirm")
+    assert c.events("erase_confirmed") and c.said() == ["erase_done"]
+    assert c.slots["answers"] == {} and c.slots["assessment_status"] == "not_started"
+
+
+def test_delete_cancelled_keeps_everything():
+    c = started()
+    c.answer_current()
+    c.says("delete everything", "erase")
+    c.says("no", "deny")
+    assert c.said() == ["erase_cancelled", "q.contact_times"] and c.slots["answers"]
+
+
+def test_everything_as_an_answer_is_not_erase():
+    c = started()
+    for _ in range(5):
+        c.answer_current()
+    assert c.slots["current_question"] == "caring_tasks"
+    c.says("everything", "erase", 0.7)
+    assert c.events("answer")[0]["question"] == "caring_tasks"
+
+
+def test_contact_window_any_time():
+    c = started()
+    c.answer_current()
+    c.answer_current()
+    c.says("only text after 7 pls", "contact_window")
+    assert c.events("contact_window") == [{"event": "contact_window", "window": "only text after 7 pls"}]
+    assert c.said() == ["contact_window_ok"]
+
+
+def test_reminder_recaps_and_offers_to_carry_on():
+    c = started()
+    c.answer_current()
+    c.says("later", "pause")
+    c.says("", "EXTERNAL_reminder")
+    assert c.said() == ["reminder", "recap.about_you", "carry_on_ask"]
+    c.says("yes", "affirm")
+    assert c.said() == ["q.contact_times"]
+
+
+def test_consent_declined():
+    c = Carer()
+    c.says("hi", "greet")
+    c.says("no thanks", "deny")
+    assert c.said() == ["consent_declined"] and c.slots["assessment_status"] == "declined"
+
+
+def test_stop_asking_me_that_is_not_an_opt_out():
+    c = started()
+    c.says("stop asking me that", "opt_out", 0.86)
+    assert not c.events("opt_out")
+    c.says("please stop texting me", "opt_out", 0.9)
+    assert c.events("opt_out")
+
+
+def test_someone_to_talk_to_answers_what_would_help():
+    c = started()
+    while c.slots["current_question"] != "what_would_help":
+        c.answer_current()
+    c.says("someone to talk to who gets it", "human", 0.7)
+    assert c.events("answer")[0]["question"] == "what_would_help" and not c.events("handoff")
+    c.says("can someone ring me", "human", 0.8)
+    assert c.events("handoff")
