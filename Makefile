@@ -12,6 +12,8 @@ run: setup model db
 	$(BIN)/python -m bot.cli run
 
 test: setup system-deps model
+	scripts/validate_rasa.sh
+	.venv-rasa/bin/python -m pytest -q -p no:cacheprovider rasa_project/tests
 	TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" $(BIN)/python -m pytest -q tests
 
 setup: $(VENV)/.installed rasa-env

@@ -3,3 +3,5 @@
 from bot import models  # noqa: F401
 from bot import staff  # noqa: F401  (console workers, audit log, eligibility decisions)
 from bot import reminders  # noqa: F401  (reminders, reminder preferences)
+from bot import ratelimit  # noqa: F401  (per-number flood control)
+from bot import erasure  # noqa: F401  (erasure tally)

@@ -64,11 +64,20 @@ class Settings:
     whatsapp_review_content_sid: str = ""
     # How soon a person should pick up a handoff, per urgency; the console shows waited against these.
     handoff_target_urgent_minutes: int = 15
-    # "Soon" counts working days (Monday to Friday): nobody reads the queue of a non-urgent case on Sunday.
+    # "Soon" counts working days (Monday to Friday): a Friday request is due on Monday, not Saturday.
     handoff_target_soon_working_days: int = 1
     handoff_target_routine_days: int = 5
     # How often an open console page asks for new urgent handoffs (seconds).
     console_poll_seconds: int = 10
+    # Personal data is erased this many days after a carer's case closes (bot.retention.erase_expired).
+    retention_days: int = 365
+    # Per-number flood control: messages a minute handled at once after a burst of this many.
+    rate_limit_per_minute: int = 20
+    rate_limit_burst: int = 10
+    # A flooding number's messages beyond this much waiting are stored but not answered (collapsed).
+    rate_limit_backlog_seconds: float = 600.0
+    # Rasa's SQL tracker store (SQLAlchemy URL), so an erasure can delete a carer's dialogue events.
+    rasa_tracker_db_url: str = ""
     # A console sign-in lasts this long (hours) before the worker signs in again.
     console_session_hours: float = 12.0
 

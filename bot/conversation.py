@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import uuid
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -38,6 +40,9 @@ class Conversations:
     def __init__(self, services):
         self.s = services
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        # Each worker thread leases as itself: threads of one process share this object, and a lease
+        # shared between them let two threads handle one carer's message at once (a doubled reply).
+        self._thread = threading.local()
         self.event_handlers: dict[str, EventHandler] = {
             "answer": self._on_answer,
             "handoff": self._on_handoff,
@@ -63,6 +68,14 @@ class Conversations:
             ).all()
         return [r for r in rows if r is not None]
 
+    @property
+    def lease_owner(self) -> str:
+        """This thread's lease name: unique per thread, within the column's 64 characters."""
+        owner = getattr(self._thread, "owner", None)
+        if owner is None:
+            owner = self._thread.owner = f"{uuid.uuid4().hex[:12]}:{self.worker_id}"[:64]
+        return owner
+
     def _lease(self, carer_id: int) -> bool:
         now = self.s.clock.now()
         until = now + timedelta(seconds=self.s.settings.lease_seconds)
@@ -70,8 +83,8 @@ class Conversations:
             result = session.execute(
                 update(Carer)
                 .where(Carer.id == carer_id,
-                       or_(Carer.lease_until.is_(None), Carer.lease_until < now, Carer.lease_owner == self.worker_id))
-                .values(lease_owner=self.worker_id, lease_until=until)
+                       or_(Carer.lease_until.is_(None), Carer.lease_until < now, Carer.lease_owner == self.lease_owner))
+                .values(lease_owner=self.lease_owner, lease_until=until)
                 .execution_options(synchronize_session=False)
             )
             return result.rowcount == 1
@@ -79,7 +92,7 @@ class Conversations:
     def _release(self, carer_id: int) -> None:
         with self.s.db.session() as session:
             session.execute(
-                update(Carer).where(Carer.id == carer_id, Carer.lease_owner == self.worker_id)
+                update(Carer).where(Carer.id == carer_id, Carer.lease_owner == self.lease_owner)
                 .values(lease_owner=None, lease_until=None).execution_options(synchronize_session=False)
             )
 
@@ -113,7 +126,8 @@ class Conversations:
             if not self.handle(head.id):
                 return done
             done += 1
-            self._lease(carer_id)  # renew: a long burst must not let another worker in
+            if not self._lease(carer_id):  # renew: a long burst must not let another worker in
+                return done  # the lease ran out and another worker holds the carer now: leave it to them
 
     # -- one message -----------------------------------------------------------------------------
 

@@ -92,6 +92,8 @@ class Outbox:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         # Set by the reminders module: what to do with free text to a closed WhatsApp window.
         self.on_outside_window = on_outside_window
+        # Called as hook(session, message) once a message is settled: sent, skipped or failed for good.
+        self.on_settled: list = []
 
     def due_ids(self, limit: int = 100) -> list[int]:
         """The next message of each carer that is due, oldest first, so one carer's replies keep order."""
@@ -177,11 +179,13 @@ class Outbox:
                 message.state, message.error_note = "skipped", skip
                 message.processed_at = self.clock.now()
                 log.info("outbound skipped msg=%s reason=%s", message.id, skip)
+                self._settled(session, message)
                 return 0
             if message.attempts > 1 and message.error_note == "ambiguous":
                 already = self._already_sent(message, outgoing)
                 if already:
                     self._mark_sent(session, message, already, None)
+                    self._settled(session, message)
                     return 1
         try:
             result = self.sender.send(outgoing, self.settings.status_callback_url)
@@ -191,7 +195,12 @@ class Outbox:
         with self.db.session() as session:
             message = session.get(Message, message_id)
             self._mark_sent(session, message, result.sid, result.num_segments, result.status)
+            self._settled(session, message)
         return 1
+
+    def _settled(self, session: Session, message: Message) -> None:
+        for hook in self.on_settled:
+            hook(session, message)
 
     def _outgoing(self, session: Session, message: Message, carer: Carer | None):
         """What to hand Twilio, or why not to send at all."""
@@ -208,7 +217,8 @@ class Outbox:
         from_ = self.settings.twilio_whatsapp_from if whatsapp else self.settings.twilio_sms_from
         if whatsapp and carer is not None and not message.content_sid:
             last = as_utc(carer.last_inbound_at)
-            if last is None or self.clock.now() - last > WHATSAPP_WINDOW:
+            # Twilio's 63016 outranks our clock: its window may have closed before ours says so.
+            if last is None or self.clock.now() - last > WHATSAPP_WINDOW or message.error_note == "outside_window":
                 if self.on_outside_window is not None:
                     return self.on_outside_window(session, message, carer)
                 return None, "whatsapp_window_closed"
@@ -262,5 +272,7 @@ class Outbox:
             else:
                 message.state, message.error_note = "failed", f"twilio {exc.status}"
             message.processed_at = now
+            if message.state == "failed":
+                self._settled(session, message)
             log.warning("outbound failed msg=%s code=%s status=%s next=%s",
                         message.id, exc.code, exc.status, message.state)

@@ -25,8 +25,9 @@ log = logging.getLogger("carertext.reminders")
 
 NUDGE_KINDS_PREFIX = ("nudge", "last")
 REVIEW = "review"
-# Any 64-bit number of our own: PostgreSQL's advisory lock key for "the one scheduler ticking now".
-ADVISORY_LOCK_KEY = 0x43617265725478  # "CarerTx"
+# PostgreSQL's advisory lock for "the one scheduler ticking now": our number plus the schema, since
+# advisory locks are per database and two CarerText schemas (or test runs) may share one.
+ADVISORY_LOCK_KEY = 0x43617265  # "Care"
 FAILED_STATUSES = ("failed", "undelivered")
 
 
@@ -340,13 +341,15 @@ class Reminders:
             yield True
             return
         with self.s.db.engine.connect() as conn:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar()
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))"),
+                               {"k": ADVISORY_LOCK_KEY}).scalar()
             conn.commit()
             try:
                 yield bool(got)
             finally:
                 if got:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+                    conn.execute(text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))"),
+                                 {"k": ADVISORY_LOCK_KEY})
                     conn.commit()
 
     def _hand_over(self, reminder_id: int) -> str | None:

@@ -29,8 +29,14 @@ LOCK_AFTER_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
 
 hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so a wrong address takes as long as a wrong password.
-_DUMMY_HASH = hasher.hash("not-a-real-password")
+_dummy_hash: list[str] = []
+
+
+def _dummy() -> str:
+    """A hash to verify against when the e-mail is unknown, so a wrong address costs as long as a wrong password."""
+    if not _dummy_hash:
+        _dummy_hash.append(hasher.hash("not-a-real-password"))
+    return _dummy_hash[0]
 
 
 class Worker(Base):
@@ -131,7 +137,7 @@ def authenticate(session: Session, now, email: str, password: str) -> Worker | N
     worker = session.scalars(select(Worker).where(Worker.email == email.strip().lower())).first()
     if worker is None or not worker.active:
         try:
-            hasher.verify(_DUMMY_HASH, password)
+            hasher.verify(_dummy(), password)
         except VerificationError:
             pass
         audit(session, now, None, "login_failed")

@@ -75,6 +75,21 @@ def _listed(address: str, numbers: list[str]) -> bool:
     return address in numbers or _bare(address) in {_bare(n) for n in numbers}
 
 
+def _since(value: str | None) -> float | None:
+    """A DateSent> filter (ISO 8601 or a bare date) as a Unix time; None when absent or unreadable."""
+    if not value:
+        return None
+    from datetime import datetime, timezone
+
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp()
+
+
 def _rfc2822(at: float) -> str:
     return formatdate(at, usegmt=False).replace("-0000", "+0000")
 
@@ -192,6 +207,29 @@ def create_standin(auth_token: str, account_sid: str, spec_path: str | Path | No
             return jsonify(body), status
         state.record(entry)
         return jsonify(message), 201
+
+    @app.get(MESSAGES_PATH)
+    def list_account_messages(account_sid: str) -> tuple[Response, int]:
+        """Twilio's message list, filtered by To and DateSent> (the outbox checks it after a 5xx)."""
+        try:
+            check_account(account_sid)
+        except TwilioError as exc:
+            body, status = error_body(exc.code)
+            state.record(Verdict("GET", request.path, {}, status, exc.verdict, exc.code))
+            return jsonify(body), status
+        since = _since(request.args.get("DateSent>") or request.args.get("DateSent&gt;"))
+        found = [
+            {k: v for k, v in m.items() if k != "created_at"}
+            for m in state.list_messages(request.args.get("To"))
+            if since is None or m["created_at"] >= since
+        ]
+        found.reverse()  # Twilio lists newest first
+        size = request.args.get("PageSize", 50, type=int)
+        uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+        state.record(Verdict("GET", request.path, {}, 200, "read"))
+        return jsonify({"messages": found[:size], "end": min(len(found), size) - 1, "first_page_uri": uri,
+                        "next_page_uri": None, "page": 0, "page_size": size, "previous_page_uri": None,
+                        "start": 0, "uri": uri}), 200
 
     @app.get(MESSAGE_PATH)
     def fetch_message(account_sid: str, sid: str) -> tuple[Response, int]:

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
 
-from bot import inbox, outbox
+from bot import inbox, outbox, ratelimit
 
 bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger("carertext.webhooks")
@@ -51,6 +51,8 @@ def incoming_message():
         return _refuse("missing MessageSid or From", 400)
     with services.db.session() as session:
         stored = inbox.receive(session, incoming, services.clock)
+        if stored is not None:
+            ratelimit.admit(session, services, stored)  # stored whatever happens; a flood waits its turn
         stored_id = stored.id if stored is not None else None
     if stored_id is None:
         log.info("duplicate inbound ignored")

@@ -284,3 +284,14 @@ def test_reminder_texts_are_gsm7_and_at_most_two_segments():
         body = catalogue.text(key, section=longest) if "{section}" in catalogue.text(key) else catalogue.text(key)
         assert is_gsm7(body), key
         assert segments(body) <= 2, key
+
+
+def test_on_postgres_a_second_scheduler_stands_by_while_one_ticks(services, clock, rasa):
+    if not services.db.is_postgres:
+        pytest.skip("advisory locks are PostgreSQL's; SQLite relies on the row claims alone")
+    other = services_mod.build(services.settings, clock=clock, rasa=rasa)
+    with services.extra["reminders"]._only_scheduler() as active:
+        assert active
+        assert tick(other).active is False
+    assert tick(other).active is True
+    other.db.engine.dispose()

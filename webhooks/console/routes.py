@@ -6,9 +6,9 @@ import hmac
 import secrets
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from flask import (Response, abort, current_app, flash, g, jsonify, redirect, render_template, request, session,
                    url_for)
+from sqlalchemy.exc import IntegrityError
 
 from bot import handoff as handoffs
 from bot import staff, worksheet

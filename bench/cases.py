@@ -1,0 +1,400 @@
+"""The benchmarks of issue 8. Each takes the shared Context and returns rows for the printed table."""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import requests
+
+from bench.harness import (
+    PYTHON, Procs, Scratch, Signer, StandinArrivals, free_port, gateway_env, percentile, phone_number, rss_mb,
+    start_fake_rasa, start_gateway, start_standin_process, wait_http,
+)
+
+# The conversation every latency benchmark holds: a greeting, consent, a name, then commands that always
+# get an answer and never hand over to a person (so a long conversation keeps going).
+OPENING = ["hi", "yes", "Sam"]
+CYCLE = ["help", "repeat", "summary"]
+
+
+def script(turns: int) -> list[str]:
+    return [OPENING[i] if i < len(OPENING) else CYCLE[(i - len(OPENING)) % len(CYCLE)] for i in range(turns)]
+
+
+@dataclass
+class Sizes:
+    ack_rates: list[int] = field(default_factory=lambda: [50, 100, 200])
+    ack_seconds: float = 20.0
+    reply_conversations: int = 20  # x 5 turns each
+    long_turns: list[int] = field(default_factory=lambda: [10, 100, 300])
+    broadcast_n: int = 10000
+    reminders_n: int = 100000
+
+    @classmethod
+    def quick(cls) -> "Sizes":
+        return cls(ack_seconds=3.0, reply_conversations=4, long_turns=[10, 30, 60], broadcast_n=500,
+                   reminders_n=2000)
+
+
+Row = dict[str, str]
+
+
+class Context:
+    """What the benchmarks share, started on first use and stopped at the end."""
+
+    def __init__(self, sizes: Sizes):
+        self.sizes = sizes
+        self.procs = Procs()
+        self._scratch: Scratch | None = None
+        self._rasa = None
+        self._standin: StandinArrivals | None = None
+        self.memory: dict[str, float] = {}
+        self.notes: list[str] = []
+
+    @property
+    def db(self) -> Scratch:
+        if self._scratch is None:
+            self._scratch = Scratch()
+        return self._scratch
+
+    @property
+    def rasa(self):
+        """The real Rasa server and action server (tests/rasa_server.py), SQLite tracker store."""
+        if self._rasa is None:
+            import tempfile
+
+            from tests.rasa_server import RasaServer
+
+            self._rasa = RasaServer(Path(tempfile.mkdtemp(prefix="carertext-bench-rasa-"))).start()
+        return self._rasa
+
+    @property
+    def standin(self) -> StandinArrivals:
+        if self._standin is None:
+            self._standin = StandinArrivals()
+        return self._standin
+
+    def sample_rasa_memory(self) -> None:
+        if self._rasa is not None:
+            self.memory["rasa server"] = max(self.memory.get("rasa server", 0), rss_mb(self._rasa.procs["rasa"].pid))
+            self.memory["action server"] = max(self.memory.get("action server", 0),
+                                               rss_mb(self._rasa.procs["actions"].pid))
+
+    def close(self) -> None:
+        self.procs.stop_all()
+        if self._rasa is not None:
+            self._rasa.stop()
+        if self._standin is not None:
+            self._standin.stop()
+        if self._scratch is not None:
+            self._scratch.drop()
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+# -- webhook acknowledgement -----------------------------------------------------------------------
+
+def ack(ctx: Context) -> list[Row]:
+    """Open loop at a fixed rate: request i is due at start + i/rate; latency counts from when it was due,
+    so a slow answer that delays later requests is charged to them too (no coordinated omission)."""
+    standin = start_standin_process(ctx.procs, "ack-standin")
+    fake = start_fake_rasa(ctx.procs, "ack-fakerasa")
+    port = free_port()
+    url = start_gateway(ctx.procs, "ack-gateway", gateway_env(ctx.db.url, port, fake, standin))
+    signer = Signer(url)
+    local = threading.local()
+
+    def post(due: float, form: dict, headers: dict, out: list):
+        if not hasattr(local, "http"):
+            local.http = requests.Session()
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        try:
+            status = local.http.post(url + "/webhooks/twilio/messages", data=form, headers=headers, timeout=30).status_code
+        except requests.RequestException:
+            status = 0
+        out.append((time.perf_counter() - due, status))
+
+    rows = []
+    for block, rate in enumerate(ctx.sizes.ack_rates, start=1):
+        n = max(1, int(rate * ctx.sizes.ack_seconds))
+        # 500 carers per rate; each carer's messages are spread out, as real carers' are.
+        forms = [signer.form(phone_number(i % 500, block), f"bench message {i}") for i in range(n)]
+        out: list = []
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            start = time.perf_counter() + 0.2
+            for i, (form, headers) in enumerate(forms):
+                due = start + i / rate
+                wait = due - 0.05 - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)  # submit just ahead of time: the pool never holds the whole run
+                pool.submit(post, due, form, headers, out)
+        took = max(0.001, time.perf_counter() - start)
+        lat = [lt for lt, st in out if st == 200]
+        errors = sum(1 for _, st in out if st != 200)
+        rows.append({"benchmark": f"webhook ack @ {rate}/s", "n": str(n),
+                     "p50": ms(percentile(lat, 50)), "p95": ms(percentile(lat, 95)), "p99": ms(percentile(lat, 99)),
+                     "note": f"{errors} errors, {n / took:.0f} req/s achieved, gateway {ctx.db.kind}, fake Rasa"})
+        time.sleep(1.0)  # let the gateway's workers finish the replies before the next rate
+    gw = ctx.procs.procs["ack-gateway"].pid
+    ctx.memory["gateway (gunicorn, 1 worker, after load)"] = rss_mb(gw)
+    ctx.procs.stop("ack-gateway")
+    return rows
+
+
+# -- reply latency against raw Rasa, and the long conversation -------------------------------------
+
+class LiveGateway:
+    """A gateway against the real Rasa server, and Twilio's stand-in in this process."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.rasa_url = ctx.rasa.url
+        port = free_port()
+        name = "rasa-gateway"
+        if name not in ctx.procs.procs:
+            start_gateway(ctx.procs, name, gateway_env(ctx.db.url, port, self.rasa_url, ctx.standin.url))
+            ctx.live_gateway_url = f"http://127.0.0.1:{port}"
+        self.url = ctx.live_gateway_url
+        self.signer = Signer(self.url)
+        self.http = requests.Session()
+        self.raw = requests.Session()
+
+    def raw_turn(self, sender: str, text: str) -> tuple[float, int]:
+        """One message straight to Rasa's REST channel: (seconds, messages to send)."""
+        started = time.perf_counter()
+        answer = self.raw.post(self.rasa_url + "/webhooks/rest/webhook", timeout=60,
+                               json={"sender": sender, "message": text,
+                                     "metadata": {"channel": "sms", "language": "en"}}).json()
+        took = time.perf_counter() - started
+        return took, sum(1 for item in answer if item.get("text") or (item.get("custom") or {}).get("say"))
+
+    def carertext_turn(self, phone: str, text: str, expect: int) -> float:
+        """One signed webhook in; seconds until its first reply arrives at the stand-in (waits for all)."""
+        before = len(self.ctx.standin.arrivals.get(phone, []))
+        form, headers = self.signer.form(phone, text)
+        started = time.perf_counter()
+        assert self.http.post(self.url + "/webhooks/twilio/messages", data=form, headers=headers,
+                              timeout=30).status_code == 200
+        arrivals = self.ctx.standin.wait(phone, before + 1, 60)
+        first = arrivals[before] - started
+        try:
+            self.ctx.standin.wait(phone, before + max(1, expect), 10)
+        except TimeoutError:
+            self.ctx.notes.append(f"reply: fewer sends than Rasa's answer for {text!r}")
+        time.sleep(0.02)  # nothing of this turn may be counted as the next turn's first reply
+        return first
+
+
+def reply(ctx: Context) -> list[Row]:
+    live = LiveGateway(ctx)
+    raw_lat, ct_lat, paired = [], [], []
+    turns = script(5)
+    for c in range(ctx.sizes.reply_conversations):
+        sender, phone = uuid.uuid4().hex, phone_number(c, 90)
+        for text in turns:
+            raw_s, expect = live.raw_turn(sender, text)
+            ct_s = live.carertext_turn(phone, text, expect)
+            raw_lat.append(raw_s)
+            ct_lat.append(ct_s)
+            paired.append(ct_s - raw_s)
+    ctx.sample_rasa_memory()
+    added = percentile(ct_lat, 95) - percentile(raw_lat, 95)
+    n = str(len(ct_lat))
+    return [
+        {"benchmark": "raw Rasa REST webhook", "n": n, "p50": ms(percentile(raw_lat, 50)),
+         "p95": ms(percentile(raw_lat, 95)), "p99": ms(percentile(raw_lat, 99)), "note": "same messages, same run"},
+        {"benchmark": "CarerText webhook -> first send at stand-in", "n": n, "p50": ms(percentile(ct_lat, 50)),
+         "p95": ms(percentile(ct_lat, 95)), "p99": ms(percentile(ct_lat, 99)),
+         "note": f"added at p95: {added * 1000:.1f} ms (target <= 15 ms: {'met' if added <= 0.015 else 'NOT met'}); "
+                 f"paired median {statistics.median(paired) * 1000:.1f} ms"},
+    ]
+
+
+def long_conversation(ctx: Context) -> list[Row]:
+    live = LiveGateway(ctx)
+    checkpoints = sorted(ctx.sizes.long_turns)
+    texts = script(checkpoints[-1])
+    sender, phone = uuid.uuid4().hex, phone_number(1, 91)
+    raw_lat, ct_lat = [], []
+    for text in texts:
+        raw_s, expect = live.raw_turn(sender, text)
+        raw_lat.append(raw_s)
+        ct_lat.append(live.carertext_turn(phone, text, expect))
+    ctx.sample_rasa_memory()
+
+    def at(series, k):  # median of the 5 turns ending at turn k: one turn alone is too noisy
+        return statistics.median(series[max(0, k - 5):k])
+
+    rows = []
+    base_ct, base_raw = at(ct_lat, checkpoints[0]), at(raw_lat, checkpoints[0])
+    for k in checkpoints:
+        ct, raw = at(ct_lat, k), at(raw_lat, k)
+        rows.append({"benchmark": f"long conversation, turn {k}", "n": "5",
+                     "p50": f"{ms(ct)} / {ms(raw)}", "p95": "", "p99": "",
+                     "note": f"CarerText / raw Rasa (median of turns {max(1, k - 4)}-{k}); vs turn {checkpoints[0]}: "
+                             f"{ct / base_ct:.2f}x / {raw / base_raw:.2f}x"})
+    last = ct_lat and at(ct_lat, checkpoints[-1]) / base_ct
+    rows[-1]["note"] += f"; target CarerText <= 1.3x: {'met' if last <= 1.3 else 'NOT met'}"
+    return rows
+
+
+# -- broadcast pacing --------------------------------------------------------------------------------
+
+def broadcast(ctx: Context) -> list[Row]:
+    """The outbox's top send rate to the stand-in (twilio-python, one process, N threads).
+
+    HOOK(broadcasts): when bot/broadcasts.py exists, replace this with 100,000 recipients through it, at a
+    set rate (how close to the rate it stays) and with no limit (the top rate)."""
+    rows = []
+    if importlib.util.find_spec("bot.broadcasts") is not None:
+        ctx.notes.append("broadcast: bot/broadcasts.py exists now; the broadcast benchmark hook in "
+                         "bench/cases.py:broadcast still measures the raw outbox only (TODO)")
+    from sqlalchemy import func, insert, select
+
+    from bot import services as services_mod
+    from bot.config import Settings
+    from bot.models import Carer, Message
+
+    standin = start_standin_process(ctx.procs, "broadcast-standin")
+    n = ctx.sizes.broadcast_n
+    for threads in (2, 8):
+        scratch = Scratch(prefix="bench_bc_")
+        try:
+            settings = Settings(database_url=scratch.url, twilio_account_sid="AC" + "2" * 32,
+                                twilio_auth_token="bench-auth-token-0123456789abcdef",
+                                twilio_api_base_url=standin, quiet_hours="")
+            services = services_mod.build(settings, rasa=object())
+            now = datetime.now(timezone.utc)
+            with services.db.session() as s:
+                s.execute(insert(Carer), [{"public_id": uuid.uuid4().hex, "phone": phone_number(i, 80 + threads),
+                                           "channel": "sms", "language": "en", "opted_out": False,
+                                           "created_at": now} for i in range(n)])
+                ids = s.scalars(select(Carer.id)).all()
+                s.execute(insert(Message), [{"carer_id": i, "direction": "out", "channel": "sms", "kind": "broadcast",
+                                             "body": "Carers' cafe this Thursday 2pm, Town Hall.", "state": "pending",
+                                             "attempts": 0, "num_segments": 1, "created_at": now} for i in ids])
+            started = time.perf_counter()
+
+            def drain():
+                while services.outbox.send_due(limit=100):
+                    pass
+
+            workers = [threading.Thread(target=drain) for _ in range(threads)]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+            took = time.perf_counter() - started
+            with services.db.session() as s:
+                sent = s.scalar(select(func.count()).select_from(Message).where(Message.state == "sent"))
+            services.db.engine.dispose()
+            rows.append({"benchmark": f"outbox top send rate, {threads} threads", "n": str(n), "p50": "", "p95": "",
+                         "p99": "", "note": f"{sent / took:.0f} msg/s ({sent} sent in {took:.1f} s), {scratch.kind}; "
+                                            "broadcast pacing: TODO (bot/broadcasts.py)"})
+        finally:
+            scratch.drop()
+    ctx.procs.stop("broadcast-standin")
+    return rows
+
+
+# -- reminders ---------------------------------------------------------------------------------------
+
+def reminders(ctx: Context) -> list[Row]:
+    """N reminders due at once; one scheduler tick hands them to the outbox (nothing sent: Twilio's pace
+    is the outbox's, measured above). Lateness = handed_at - due_at, for every reminder."""
+    if importlib.util.find_spec("bot.reminders") is None:
+        return [{"benchmark": "pending reminders", "n": "", "p50": "", "p95": "", "p99": "",
+                 "note": "TODO: bot/reminders.py does not exist yet"}]
+    from sqlalchemy import insert, select
+
+    from bot import services as services_mod
+    from bot.config import Settings
+    from bot.models import Carer, Conversation
+    from bot.reminders import Reminder, tick
+
+    class NoSender:
+        def send(self, outgoing, status_callback):
+            raise AssertionError("nothing is sent in this measurement")
+
+        def recent_to(self, to, since_iso):
+            return []
+
+    n = ctx.sizes.reminders_n
+    scratch = Scratch(prefix="bench_rem_")
+    try:
+        settings = Settings(database_url=scratch.url, quiet_hours="")
+        services = services_mod.build(settings, sender=NoSender(), rasa=object())
+        earlier = datetime.now(timezone.utc) - timedelta(days=1)
+        with services.db.session() as s:
+            s.execute(insert(Carer), [{"public_id": uuid.uuid4().hex, "phone": phone_number(i, 70), "channel": "sms",
+                                       "language": "en", "opted_out": False, "created_at": earlier,
+                                       "last_inbound_at": earlier} for i in range(n)])
+            ids = s.scalars(select(Carer.id)).all()
+            s.execute(insert(Conversation), [{"carer_id": i, "rasa_sender": uuid.uuid4().hex, "state": "bot",
+                                              "assessment_status": "in_progress", "current_section": "about_you",
+                                              "progress_done": 0, "progress_total": 0, "turns_in_session": 0,
+                                              "sessions_started": 0, "started_at": earlier} for i in ids])
+            convs = s.execute(select(Conversation.id, Conversation.carer_id)).all()
+        due = datetime.now(timezone.utc)
+        with services.db.session() as s:
+            s.execute(insert(Reminder), [{"carer_id": c, "conversation_id": v, "kind": "nudge1", "anchor_at": earlier,
+                                          "planned_at": due, "due_at": due, "state": "pending", "created_at": earlier}
+                                         for v, c in convs])
+        started = time.perf_counter()
+        result = tick(services, send=False)
+        took = time.perf_counter() - started
+        with services.db.session() as s:
+            handed = [h for h in s.scalars(select(Reminder.handed_at)).all() if h is not None]
+        late = [((h if h.tzinfo else h.replace(tzinfo=timezone.utc)) - due).total_seconds() for h in handed]
+        services.db.engine.dispose()
+        tick_s = Settings.from_env().reminder_tick_seconds
+        return [{"benchmark": "pending reminders due at once, one tick", "n": str(n),
+                 "p50": f"{percentile(late, 50):.2f} s", "p95": f"{percentile(late, 95):.2f} s",
+                 "p99": f"{percentile(late, 99):.2f} s",
+                 "note": f"handed {result.handed}, max {max(late, default=float('nan')):.2f} s late, {n / took:.0f}/s, "
+                         f"{scratch.kind}; plus up to one tick interval ({tick_s:.0f} s) before the tick starts"}]
+    finally:
+        scratch.drop()
+
+
+# -- memory ------------------------------------------------------------------------------------------
+
+def memory(ctx: Context) -> list[Row]:
+    """Resident memory of each process (MB, with children): what the other benchmarks saw, plus an idle
+    scheduler; what they did not start is started here."""
+    if not any(k.startswith("gateway") for k in ctx.memory):
+        fake = start_fake_rasa(ctx.procs, "mem-fakerasa")
+        standin = start_standin_process(ctx.procs, "mem-standin")
+        port = free_port()
+        start_gateway(ctx.procs, "mem-gateway", gateway_env(ctx.db.url, port, fake, standin))
+        ctx.memory["gateway (gunicorn, 1 worker, idle)"] = rss_mb(ctx.procs.procs["mem-gateway"].pid)
+    ctx.rasa  # noqa: B018  (started if no benchmark before needed it)
+    ctx.sample_rasa_memory()
+    env = gateway_env(ctx.db.url, free_port(), ctx.rasa.url, "http://127.0.0.1:9")
+    proc = ctx.procs.start("scheduler", [PYTHON, "-m", "bot.cli", "scheduler"], env)
+    time.sleep(6)
+    ctx.memory["scheduler (idle, one tick done)"] = rss_mb(proc.pid)
+    ctx.procs.stop("scheduler")
+    fake = start_fake_rasa(ctx.procs, "mem-fakerasa2")
+    proc = ctx.procs.start("worker", [PYTHON, "-m", "bot.cli", "worker"], gateway_env(ctx.db.url, 1, fake, "http://127.0.0.1:9"))
+    time.sleep(4)
+    ctx.memory["worker (python -m bot.cli worker, idle)"] = rss_mb(proc.pid)
+    ctx.procs.stop("worker")
+    return [{"benchmark": f"memory: {name}", "n": "", "p50": f"{mb:.0f} MB", "p95": "", "p99": "", "note": "RSS"}
+            for name, mb in ctx.memory.items()]
+
+
+CASES = {"ack": ack, "reply": reply, "long": long_conversation, "broadcast": broadcast, "reminders": reminders,
+         "memory": memory}

@@ -1,0 +1,80 @@
+"""Flood control per number: a token bucket in the database, so every gateway process shares it.
+
+A message is always stored. Within the bucket it is handled at once; past it, it waits its turn
+(next_attempt_at), so the carer's worker is released and other carers are not held up; past the
+backlog it is kept but not answered ("collapsed"). The carer gets one short notice per hour at most.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import DateTime, ForeignKey, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from bot import outbox
+from bot.clock import as_utc
+from bot.models import Base, Carer, Conversation, Message
+
+log = logging.getLogger("carertext.ratelimit")
+
+NOTICE_EVERY = timedelta(hours=1)
+
+
+class RateBucket(Base):
+    """One number's place in the queue: when its next message may be handled (GCRA's theoretical time)."""
+
+    __tablename__ = "rate_buckets"
+
+    carer_id: Mapped[int] = mapped_column(ForeignKey("carers.id"), primary_key=True)
+    next_free_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def _bucket(session: Session, carer_id: int, now: datetime) -> RateBucket:
+    query = select(RateBucket).where(RateBucket.carer_id == carer_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()  # two webhooks of one number at once take turns
+    bucket = session.scalars(query).first()
+    if bucket is not None:
+        return bucket
+    try:
+        with session.begin_nested():
+            bucket = RateBucket(carer_id=carer_id, next_free_at=now)
+            session.add(bucket)
+    except IntegrityError:
+        bucket = session.scalars(query).one()
+    return bucket
+
+
+def admit(session: Session, services, message: Message) -> str:
+    """Place a just-stored message in its number's queue: "now", "later" or "collapsed"."""
+    settings, now = services.settings, services.clock.now()
+    interval = timedelta(seconds=60.0 / max(settings.rate_limit_per_minute, 1))
+    burst = interval * max(settings.rate_limit_burst, 1)
+    bucket = _bucket(session, message.carer_id, now)
+    due = max(as_utc(bucket.next_free_at), now) + interval
+    delay = due - now - burst
+    if delay <= timedelta(0):
+        bucket.next_free_at = due
+        return "now"
+    if delay.total_seconds() > settings.rate_limit_backlog_seconds:
+        # Kept for the record and the console, never sent to the dialogue: the queue is long enough.
+        message.state, message.error_note, message.processed_at = "done", "collapsed", now
+        verdict = "collapsed"
+    else:
+        bucket.next_free_at = due
+        message.next_attempt_at = now + delay
+        verdict = "later"
+    if bucket.notice_at is None or now - as_utc(bucket.notice_at) >= NOTICE_EVERY:
+        bucket.notice_at = now
+        carer = session.get(Carer, message.carer_id)
+        conv = session.get(Conversation, message.conversation_id)
+        if not carer.opted_out:
+            outbox.enqueue(session, now, carer=carer, conversation=conv, kind="system",
+                           body=services.catalogue.text("too_many_messages", carer.language),
+                           in_reply_to=message.id, channel=message.channel)
+        log.warning("number slowed down carer=%s", carer.public_id[:8])
+    return verdict
