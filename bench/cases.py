@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import statistics
 import threading
 import time
@@ -233,6 +234,9 @@ def long_conversation(ctx: Context) -> list[Row]:
         raw_lat.append(raw_s)
         ct_lat.append(live.carertext_turn(phone, text, expect))
     ctx.sample_rasa_memory()
+    if os.environ.get("BENCH_VERBOSE"):
+        ctx.notes.append("long, CarerText ms per turn: " + " ".join(f"{x * 1000:.0f}" for x in ct_lat))
+        ctx.notes.append("long, raw Rasa ms per turn: " + " ".join(f"{x * 1000:.0f}" for x in raw_lat))
 
     def at(series, k):  # median of the 5 turns ending at turn k: one turn alone is too noisy
         return statistics.median(series[max(0, k - 5):k])

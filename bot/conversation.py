@@ -51,6 +51,7 @@ class Conversations:
             "opt_out": self._on_opt_out,
             "opt_in": self._on_opt_in,
             "contact_window": self._on_contact_window,
+            "copy": self._on_copy,
         }
 
     # -- claiming work -------------------------------------------------------------------------
@@ -293,6 +294,10 @@ class Conversations:
 
     def _on_handoff(self, session, now, carer, conv, msg, ev) -> None:
         reason = ev.get("reason") or "asked_for_person"
+        if reason == "safeguarding" and msg is not None:
+            # The NLU's second net: the same crisis path as the deterministic screen.
+            self._crisis(session, carer, conv, msg, tuple(ev.get("flags") or ("nlu",)))
+            return
         handoffs.open_handoff(session, now, carer=carer, conversation=conv, reason=reason,
                               trigger_message_id=msg.id if msg is not None else None)
 
@@ -312,6 +317,14 @@ class Conversations:
 
     def _on_opt_in(self, session, now, carer, conv, msg, ev) -> None:
         carer.opted_out, carer.opted_out_at = False, None
+
+    def _on_copy(self, session, now, carer, conv, msg, ev) -> None:
+        """The short copy of what the carer said, built from the answers table (bot.assessment)."""
+        from bot.assessment import assessment_record, short_copy
+
+        session.flush()
+        body = short_copy(assessment_record(session, conv.id), self.s.catalogue, carer.language)
+        self._enqueue(session, carer, conv, msg, body, "reply")
 
     def _on_contact_window(self, session, now, carer, conv, msg, ev) -> None:
         carer.contact_window = str(ev.get("window") or "")[:200] or None

@@ -54,7 +54,10 @@ def _texty(column) -> bool:
 def _blank(column):
     if column.nullable:
         return None
-    return {} if isinstance(column.type, JSON) else ERASED
+    if isinstance(column.type, JSON):
+        return {}
+    length = getattr(column.type, "length", None)
+    return ERASED if length is None or length >= len(ERASED) else ""
 
 
 def _linked(table, ids: dict[str, set[int]]):
@@ -104,6 +107,8 @@ def _scrub_number(session: Session, phone: str) -> None:
         for column in table.columns:
             if column.primary_key or not isinstance(column.type, (String, JSON)):
                 continue
+            if isinstance(column.type, String) and column.type.length and column.type.length < len(digits):
+                continue  # too short to hold the number
             probe = cast(column, Text) if isinstance(column.type, JSON) else column
             session.execute(update(table).where(probe.like(f"%{digits}%")).values({column.name: _blank(column)}))
 

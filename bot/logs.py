@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-PHONE = re.compile(r"(?<![A-Za-z0-9])\+?\d[\d\s-]{7,}\d(?![A-Za-z0-9])")
+PHONE = re.compile(r"(?<![\w+])(\+?\d{10,15}|0\d{3,4} ?\d{3} ?\d{3,4})(?!\w)")
 
 
 class Redact(logging.Filter):
@@ -31,3 +31,4 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("twilio").setLevel(logging.WARNING)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

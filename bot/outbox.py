@@ -162,7 +162,8 @@ class Outbox:
                         and_(Message.state == "sending", Message.next_attempt_at <= now),
                     ),
                 )
-                .values(state="sending", attempts=Message.attempts + 1, next_attempt_at=now + SENDING_LEASE)
+                .values(state="sending", attempts=Message.attempts + 1,
+                        next_attempt_at=now + max(SENDING_LEASE, timedelta(seconds=2 * self.settings.lease_seconds)))
                 .execution_options(synchronize_session=False)
             )
             return result.rowcount == 1
@@ -181,7 +182,8 @@ class Outbox:
                 log.info("outbound skipped msg=%s reason=%s", message.id, skip)
                 self._settled(session, message)
                 return 0
-            if message.attempts > 1 and message.error_note == "ambiguous":
+            # After a 5xx, or a sender that died mid-send (no note), Twilio may have it already.
+            if message.attempts > 1 and message.error_note in ("ambiguous", None):
                 already = self._already_sent(message, outgoing)
                 if already:
                     self._mark_sent(session, message, already, None)

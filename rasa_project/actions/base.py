@@ -10,6 +10,24 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from .flow import DEFAULTS, Turn, handle
 
+FLOW_ACTIONS = {"action_assessment_step", "action_skip", "action_change_answer", "action_repeat", "action_summary",
+                "action_pause", "action_resume", "action_help", "action_handoff", "action_contact_window",
+                "action_reminder", "action_handback", "action_opt_out", "action_opt_in", "action_erase"}
+
+
+def already_answered(tracker: Tracker) -> bool:
+    """True when a flow action already ran for the latest carer message.
+
+    One carer message gets one turn of the flow: if a policy ever predicts a second flow action before
+    listening again, it must not answer twice (the doubled greeting and privacy notice).
+    """
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") in FLOW_ACTIONS:
+            return True
+    return False
+
 
 def turn_from(tracker: Tracker) -> Turn:
     """Read the latest carer message: intent, confidence, words and the gateway's metadata."""
@@ -34,6 +52,8 @@ class FlowAction(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if already_answered(tracker):
+            return []
         slots = {k: tracker.get_slot(k) for k in DEFAULTS}
         result = handle(self.command, slots, turn_from(tracker))
         for custom in result.messages:

@@ -35,3 +35,10 @@ class ActionReminder(FlowAction):
 
     action_name = "action_reminder"
     command = "reminder"
+
+
+class ActionHandback(FlowAction):
+    """A worker handed the conversation back (EXTERNAL_resume): carry on with the exact question."""
+
+    action_name = "action_handback"
+    command = "handback"

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from . import local_support
 from . import questions as Q
 from .parsing import normalise, parse_answer, parse_choice, parse_yes_no
 
@@ -24,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "pending_erase": False,
     "changing": None,
     "return_to": None,
+    "support_offered": [],
 }
 
 IN_ASSESSMENT = {"in_progress", "resume_pending", "paused"}
@@ -82,6 +84,8 @@ class Result:
     slots: dict = field(default_factory=dict)
 
     def say(self, key: str, vars: Optional[dict] = None, choices: Optional[list] = None) -> None:
+        if any(m.get("say") == key for m in self.messages):
+            return  # one turn never sends the same message twice (the doubled privacy notice)
         custom: dict = {"say": key}
         if vars:
             custom["vars"] = vars
@@ -140,6 +144,8 @@ class Conversation:
         raw = (self.turn.text or "").strip().lower().rstrip(".!")
         if t in OPT_OUT_WORDS or raw in OPT_OUT_WORDS:
             return "opt_out"
+        if command in ("reminder", "handback"):
+            return "silent" if self.s["opted_out"] else command
         if t in OPT_IN_WORDS:
             return "opt_in" if self.s["opted_out"] else "answer"
         if self.s["opted_out"]:
@@ -218,7 +224,8 @@ class Conversation:
             self.r.say("consent_declined")
             self.set(assessment_status="declined")
         else:
-            self.r.say("privacy_notice", choices=["choice.yes_go_on", "choice.no_not_now"])
+            # They have the notice already ("hi" then "hello" before reading): ask, don't send it again.
+            self.r.say("consent_ask", choices=["choice.yes_go_on", "choice.no_not_now"])
 
     def yes_no(self) -> Optional[str]:
         """Read yes or no from the words, then from the intent."""
@@ -292,16 +299,38 @@ class Conversation:
             self.offer_support(qid)
         self.advance(qid)
 
-    def offer_support(self, qid: str) -> None:
+    def support_that_fits(self, qid: str) -> Optional[str]:
+        """The one piece of help this answer shows a need for, if any (national facts: DOMAIN.md)."""
         v = self.s["answers"].get(qid, {}).get("value")
+        hard = ("hard", "cannot")
         if qid == "hours_week" and isinstance(v, (int, float)) and v >= 35:
-            self.r.say("support.carers_allowance")
-        elif qid == "contingency_plan" and v == "no":
-            self.r.say("support.emergency_plan")
-        elif qid == "work_impact" and v in ("hard", "cannot"):
-            self.r.say("support.work_rights")
-        elif qid == "gp_knows" and v == "no":
-            self.r.say("support.gp")
+            return "carers_allowance"
+        if qid == "contingency_plan" and v == "no":
+            return "emergency_plan"
+        if qid == "work_impact" and v in hard:
+            return "work_rights"
+        if qid == "gp_knows" and v == "no":
+            return "gp"
+        if (qid == "recreation" and v in hard) or (qid == "nights" and v == "yes"):
+            return "breaks"
+        if qid == "local_groups" and v == "no":
+            return "carers_centre"
+        if qid == "mental_health" and isinstance(v, (int, float)) and v >= 4:
+            return "carers_centre"
+        return None
+
+    def offer_support(self, qid: str) -> None:
+        kind = self.support_that_fits(qid)
+        offered = list(self.s["support_offered"] or [])
+        if kind is None or kind in offered:
+            return  # briefly: each kind of help once
+        local = {"breaks": "breaks", "carers_centre": "carers_centre"}.get(kind)
+        self.r.say(f"support.{kind}", local_support.variables(local) if local else None)
+        self.set(support_offered=offered + [kind])
+
+    def support_at_end(self) -> None:
+        """At the end, once more and briefly: the local carers' centre, which covers the rest."""
+        self.r.say("support.end", local_support.variables("carers_centre"))
 
     def advance(self, qid: Optional[str]) -> None:
         """Ask the question after qid (telling progress at a few section changes) or finish."""
@@ -329,6 +358,8 @@ class Conversation:
         self.r.event("handoff", reason="completed")
         self.r.say("completed")
         self.r.say("completed_next")
+        self.r.event("copy")  # the gateway sends the carer a short copy of what they said
+        self.support_at_end()
         self.set(assessment_status="completed", current_question=None, retries=0, changing=None,
                  return_to=None)
 
@@ -529,6 +560,21 @@ class Conversation:
         window = gsm_safe(self.turn.text, 80)
         self.r.event("contact_window", window=(self.turn.text or "").strip())
         self.r.say("contact_window_ok", {"window": window})
+
+    def do_handback(self) -> None:
+        """A worker handed the conversation back (EXTERNAL_resume): say so and ask the exact question."""
+        if self.status == "completed":
+            self.r.say("handback_completed")
+            return
+        self.set(pending_erase=False)
+        if self.current and self.status in IN_ASSESSMENT | {"with_person"}:
+            self.r.say("handback_carry_on")
+            self.set(assessment_status="in_progress", retries=0)
+            self.ask(self.current)
+            return
+        self.r.say("handback_start")
+        self.r.say("consent_ask", choices=["choice.yes_go_on", "choice.no_not_now"])
+        self.set(assessment_status="awaiting_consent")
 
     def do_reminder(self) -> None:
         if self.status in IN_ASSESSMENT and self.current and not self.s["pending_erase"]:

@@ -102,3 +102,10 @@ def test_session_start_carries_every_slot_over():
     assert events[0] == SessionStarted() and events[-1] == ActionExecuted("action_listen")
     carried = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert carried["current_question"] == "hours_week" and carried["answers"]["name"]["value"] == "Jo"
+
+
+def test_a_second_flow_action_for_the_same_message_does_nothing():
+    t = tracker()
+    t.events.append({"event": "action", "name": "action_assessment_step"})
+    events, msgs = run(ActionAssessmentStep(), t)
+    assert events == [] and msgs == []

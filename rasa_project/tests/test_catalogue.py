@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = yaml.safe_load((ROOT / "bot/catalogue/en/assessment.yml").read_text(encoding="utf-8"))
 GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
            "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
-SAMPLE_VARS = {"name": "X" * 20, "done": 27, "total": 31, "n": 3, "window": "W" * 80, "words": "w" * 260}
+SAMPLE_VARS = {"name": "X" * 20, "done": 27, "total": 31, "n": 3, "window": "W" * 80, "words": "w" * 260,
+               "centre": "C" * 40, "phone": "P" * 20, "link": "L" * 40,
+               "who": "W" * 20, "hours": "168", "hard": "H" * 40, "help": "E" * 60}
 ACTIONS = ROOT / "rasa_project/actions"
 REG3 = ["reg3_child_care", "reg3_caring_for_others", "reg3_home", "reg3_nutrition", "reg3_relationships",
         "reg3_work_training", "reg3_community", "reg3_recreation"]

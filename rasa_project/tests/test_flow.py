@@ -6,7 +6,7 @@ from actions.flow import DEFAULTS, Turn, handle
 COMMAND_OF = {"pause": "pause", "skip": "skip", "change_answer": "back", "repeat": "repeat",
               "summary": "summary", "help": "help", "human": "human", "opt_out": "opt_out",
               "opt_in": "opt_in", "erase": "erase", "contact_window": "contact_window",
-              "EXTERNAL_reminder": "reminder", "resume": "resume"}
+              "EXTERNAL_reminder": "reminder", "EXTERNAL_resume": "handback", "resume": "resume"}
 
 # A reply that fits each question.
 GOOD = {"name": "Jo", "contact_times": "evenings", "cared_for_who": "my mum", "cared_for_needs": "dementia",
@@ -68,7 +68,7 @@ def test_whole_assessment_in_one_sitting():
                                          "raw": GOOD[qid], "status": "answered"}
     assert c.slots["assessment_status"] == "completed"
     assert c.events("completed") and c.events("handoff")[0]["reason"] == "completed"
-    assert c.said()[-2:] == ["completed", "completed_next"]
+    assert c.said()[-3:] == ["completed", "completed_next", "support.end"]
     assert seen_progress == ["progress.halfway", "progress.sections_left", "progress.last_section"]
     # Follow-ups were asked because some answers were hard; values were read.
     a = c.slots["answers"]
@@ -272,3 +272,64 @@ def test_someone_to_talk_to_answers_what_would_help():
     assert c.events("answer")[0]["question"] == "what_would_help" and not c.events("handoff")
     c.says("can someone ring me", "human", 0.8)
     assert c.events("handoff")
+
+
+def test_first_message_sends_the_privacy_notice_once():
+    c = Carer()
+    c.says("hi", "greet")
+    assert c.said().count("privacy_notice") == 1 and c.said().count("greet") == 1
+    # "hi" then "hello" before reading: the short consent question, not the notice again.
+    c.says("hello", "greet")
+    assert c.said() == ["consent_ask"]
+
+
+def test_a_turn_never_says_the_same_key_twice():
+    from actions.flow import Result
+
+    r = Result()
+    r.say("privacy_notice", choices=["choice.yes"])
+    r.say("privacy_notice", choices=["choice.yes"])
+    assert [m["say"] for m in r.messages] == ["privacy_notice"]
+
+
+def test_worker_hands_back_to_the_exact_question():
+    c = started()
+    c.answer_current()
+    c.answer_current()
+    where = c.slots["current_question"]
+    c.says("can i speak to someone please", "human")
+    assert c.events("handoff") and c.slots["assessment_status"] == "with_person"
+    c.says("", "EXTERNAL_resume")
+    assert c.said() == ["handback_carry_on", f"q.{where}"]
+    assert c.slots["assessment_status"] == "in_progress"
+
+
+def test_hand_back_before_consent_asks_for_consent():
+    c = Carer()
+    c.says("i want to talk to a person", "human")
+    c.says("", "EXTERNAL_resume")
+    assert c.said() == ["handback_start", "consent_ask"]
+    c.says("yes", "affirm")
+    assert c.said() == ["saved_any_time", "q.name"]
+
+
+def test_hand_back_stays_silent_after_stop():
+    c = started()
+    c.says("STOP", "opt_out")
+    c.says("", "EXTERNAL_resume")
+    assert c.out == []
+
+
+def test_each_kind_of_support_is_offered_once_and_the_centre_again_at_the_end():
+    c = started()
+    offered = []
+    for _ in range(60):
+        if c.slots["current_question"] is None:
+            break
+        c.answer_current()
+        offered += [s for s in c.said() if s.startswith("support.")]
+    assert offered[:-1] == ["support.carers_allowance", "support.breaks", "support.carers_centre",
+                            "support.work_rights", "support.emergency_plan"]
+    assert offered[-1] == "support.end" and c.events("copy")
+    centre = [m for m in c.out if m.get("say") == "support.end"][0]["vars"]
+    assert set(centre) == {"centre", "phone", "link"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -16,7 +17,12 @@ pytestmark = pytest.mark.browser
 
 
 def wait(driver, condition, timeout=15):
-    return WebDriverWait(driver, timeout).until(condition)
+    # The queue redraws itself from the poll: an element found a moment ago may have been replaced.
+    return WebDriverWait(driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(condition)
+
+
+def click(driver, css):
+    wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, css).click() or True)
 
 
 def test_duty_worker_takes_an_urgent_handoff_end_to_end(browser, live_server, services, phone, twilio, rasa):
@@ -28,8 +34,8 @@ def test_duty_worker_takes_an_urgent_handoff_end_to_end(browser, live_server, se
     browser.find_element(By.ID, "email").send_keys("duty@council.example")
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.ID, "sign-in").click()
-    row = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, f'#queue tr[data-id="{first}"]')))
-    assert row.get_attribute("data-urgency") == "urgent"
+    urgent_row = f'#queue tr[data-id="{first}"][data-urgency="urgent"]'
+    wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, urgent_row)))
 
     # A new urgent disclosure arrives while the page is open: it stands out without a reload.
     second = seed_case(services, phone, "I can't cope any more", number="+447700900202")
@@ -38,7 +44,7 @@ def test_duty_worker_takes_an_urgent_handoff_end_to_end(browser, live_server, se
     assert "urgent" in browser.title
 
     # Claim and read: the summary comes first and the carer's words show as text.
-    browser.find_element(By.CSS_SELECTOR, f'#queue tr[data-id="{first}"] a').click()
+    click(browser, f'#queue tr[data-id="{first}"] a')
     wait(browser, EC.element_to_be_clickable((By.ID, "claim"))).click()
     wait(browser, EC.presence_of_element_located((By.ID, "reply-body")))
     assert browser.find_element(By.ID, "trigger").text == "<b>he went for me</b> again last night"

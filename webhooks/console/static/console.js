@@ -12,11 +12,14 @@
   function pollQueue(table) {
     var seen = {};
     Array.prototype.forEach.call(table.querySelectorAll("tbody tr[data-id]"), function (tr) { seen[tr.dataset.id] = true; });
-    var every = (parseInt(table.dataset.poll, 10) || 10) * 1000;
+    var every = (parseInt(table.dataset.poll, 10) || 10) * 1000, last = null;
     function tick() {
       fetch(table.dataset.json, {credentials: "same-origin", headers: {"Accept": "application/json"}})
         .then(function (r) { if (r.status === 401) { window.location.reload(); } return r.json(); })
         .then(function (data) {
+          var shape = JSON.stringify(data);
+          if (shape === last) { return; }  // nothing changed: leave the rows (and the worker's focus) alone
+          last = shape;
           var tbody = table.querySelector("tbody"), fresh = false;
           tbody.textContent = "";
           data.items.forEach(function (i) {

@@ -1,14 +1,14 @@
 """initial schema
 
-Revision ID: a00a3e55cbc3
+Revision ID: 211fc277fa3a
 Revises: 
-Create Date: 2026-11-26 14:53:05.439898
+Create Date: 2026-11-26 15:06:27.414113
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'a00a3e55cbc3'
+revision = '211fc277fa3a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -35,6 +35,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('phone'),
     sa.UniqueConstraint('public_id')
+    )
+    op.create_table('staff_workers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('display_name', sa.String(length=120), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('password_hash', sa.String(length=256), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('failed_logins', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('session_version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('email')
     )
     op.create_table('status_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -68,6 +83,36 @@ def upgrade() -> None:
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_conversations_carer_id'), ['carer_id'], unique=False)
 
+    op.create_table('erasures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('carer_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=16), nullable=False),
+    sa.Column('actor', sa.String(length=64), nullable=False),
+    sa.Column('messages_in', sa.Integer(), nullable=False),
+    sa.Column('messages_out', sa.Integer(), nullable=False),
+    sa.Column('erased_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('tracker_erased', sa.Boolean(), nullable=False),
+    sa.Column('rasa_senders', sa.String(length=400), nullable=True),
+    sa.ForeignKeyConstraint(['carer_id'], ['carers.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('erasures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_erasures_carer_id'), ['carer_id'], unique=False)
+
+    op.create_table('rate_buckets',
+    sa.Column('carer_id', sa.Integer(), nullable=False),
+    sa.Column('next_free_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('notice_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['carer_id'], ['carers.id'], ),
+    sa.PrimaryKeyConstraint('carer_id')
+    )
+    op.create_table('reminder_preferences',
+    sa.Column('carer_id', sa.Integer(), nullable=False),
+    sa.Column('sms_fallback', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['carer_id'], ['carers.id'], ),
+    sa.PrimaryKeyConstraint('carer_id')
+    )
     op.create_table('messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('carer_id', sa.Integer(), nullable=True),
@@ -144,11 +189,88 @@ def upgrade() -> None:
     with op.batch_alter_table('handoffs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_handoffs_carer_id'), ['carer_id'], unique=False)
 
+    op.create_table('reminders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('carer_id', sa.Integer(), nullable=False),
+    sa.Column('conversation_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('anchor_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('planned_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.String(length=64), nullable=True),
+    sa.Column('route', sa.String(length=16), nullable=True),
+    sa.Column('message_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('handed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['carer_id'], ['carers.id'], ),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], ),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('reminders', schema=None) as batch_op:
+        batch_op.create_index('ix_reminders_carer', ['carer_id', 'state'], unique=False)
+        batch_op.create_index('ix_reminders_due', ['state', 'due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reminders_message_id'), ['message_id'], unique=False)
+
+    op.create_table('audit_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('worker_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=48), nullable=False),
+    sa.Column('carer_id', sa.Integer(), nullable=True),
+    sa.Column('handoff_id', sa.Integer(), nullable=True),
+    sa.Column('detail', sa.String(length=200), nullable=True),
+    sa.ForeignKeyConstraint(['carer_id'], ['carers.id'], ),
+    sa.ForeignKeyConstraint(['handoff_id'], ['handoffs.id'], ),
+    sa.ForeignKeyConstraint(['worker_id'], ['staff_workers.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_log_carer_id'), ['carer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_worker_id'), ['worker_id'], unique=False)
+
+    op.create_table('eligibility_decisions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('handoff_id', sa.Integer(), nullable=False),
+    sa.Column('carer_id', sa.Integer(), nullable=False),
+    sa.Column('conversation_id', sa.Integer(), nullable=True),
+    sa.Column('eligible', sa.Boolean(), nullable=False),
+    sa.Column('conditions', sa.JSON(), nullable=True),
+    sa.Column('reasons', sa.Text(), nullable=False),
+    sa.Column('decided_by', sa.Integer(), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['carer_id'], ['carers.id'], ),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], ),
+    sa.ForeignKeyConstraint(['decided_by'], ['staff_workers.id'], ),
+    sa.ForeignKeyConstraint(['handoff_id'], ['handoffs.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('eligibility_decisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_eligibility_decisions_carer_id'), ['carer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_eligibility_decisions_handoff_id'), ['handoff_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('eligibility_decisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_eligibility_decisions_handoff_id'))
+        batch_op.drop_index(batch_op.f('ix_eligibility_decisions_carer_id'))
+
+    op.drop_table('eligibility_decisions')
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_log_worker_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_log_carer_id'))
+
+    op.drop_table('audit_log')
+    with op.batch_alter_table('reminders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reminders_message_id'))
+        batch_op.drop_index('ix_reminders_due')
+        batch_op.drop_index('ix_reminders_carer')
+
+    op.drop_table('reminders')
     with op.batch_alter_table('handoffs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_handoffs_carer_id'))
 
@@ -163,6 +285,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_messages_broadcast_id'))
 
     op.drop_table('messages')
+    op.drop_table('reminder_preferences')
+    op.drop_table('rate_buckets')
+    with op.batch_alter_table('erasures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_erasures_carer_id'))
+
+    op.drop_table('erasures')
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_conversations_carer_id'))
 
@@ -171,5 +299,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_status_events_twilio_sid'))
 
     op.drop_table('status_events')
+    op.drop_table('staff_workers')
     op.drop_table('carers')
     # ### end Alembic commands ###

@@ -1,0 +1,56 @@
+"""The inbox under a flood: one number is slowed down, every message is kept, others are not held up."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.models import Message
+from bot.worker import Dispatcher
+
+FLOODER, NEIGHBOUR = "+447700900601", "+447700900602"
+
+
+def drain(services) -> None:
+    dispatcher = Dispatcher(services)
+    while dispatcher.run_once():
+        pass
+
+
+def test_a_flooding_number_is_slowed_down_without_affecting_others(phone, services, twilio):
+    services.settings = services.settings.with_(rate_limit_per_minute=20, rate_limit_burst=10,
+                                                rate_limit_backlog_seconds=600)
+    flood = phone(FLOODER)
+    for n in range(300):
+        assert flood.send(f"spam {n}").status_code == 200
+    phone(NEIGHBOUR).send("hello")
+    drain(services)
+    notice = services.catalogue.text("too_many_messages")
+    got = [m["body"] for m in twilio.messages(to=FLOODER)]
+    # The burst is answered, then one notice; the rest waits its turn.
+    assert got.count(notice) == 1
+    assert [b for b in got if b != notice] == [f"got: spam {n}" for n in range(10)]
+    assert [m["body"] for m in twilio.messages(to=NEIGHBOUR)] == ["got: hello"]
+    with services.db.session() as s:
+        stored = s.scalar(select(func.count()).select_from(Message).where(Message.direction == "in"))
+        collapsed = s.scalar(select(func.count()).select_from(Message).where(Message.error_note == "collapsed"))
+    assert stored == 301  # never lose a message
+    assert 80 <= collapsed <= 100  # beyond ten minutes of backlog: kept, not answered
+    # Time passes: the queue drains at the set pace, in order, with no second notice.
+    services.clock.advance(minutes=5)
+    drain(services)
+    got = [m["body"] for m in twilio.messages(to=FLOODER) if m["body"] != notice]
+    assert 100 <= len(got) <= 112
+    assert got == [f"got: spam {n}" for n in range(len(got))]
+    services.clock.advance(minutes=10)
+    drain(services)
+    got = [m["body"] for m in twilio.messages(to=FLOODER)]
+    assert got.count(notice) == 1 and len(got) == 300 - collapsed + 1
+
+
+def test_an_ordinary_conversation_is_never_slowed(phone, services, twilio):
+    p = phone("+447700900603")
+    for n in range(10):
+        p.send(f"answer {n}")
+        drain(services)
+        services.clock.advance(seconds=20)
+    assert [m["body"] for m in twilio.messages(to=p.address)] == [f"got: answer {n}" for n in range(10)]

@@ -1,0 +1,76 @@
+"""Logs never carry numbers or words; every response carries security headers; production needs its secrets."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.config import Settings
+from bot.worker import Dispatcher
+
+NUMBERS = ["+447700900501", "+447700900502"]
+WORDS = ["My mum has dementia and the days are long", "Contact me after 7 please", "zebra-unique-words"]
+
+
+def test_a_full_run_logs_no_number_and_no_words(phone, services, twilio, settings, caplog, capfd):
+    caplog.set_level(logging.DEBUG, logger="carertext")
+    caplog.set_level(logging.DEBUG, logger="standin")
+    logging.getLogger("carertext").debug("start of run")
+    twilio.set_faults(rate_limit=1, server_error=1, opted_out=[NUMBERS[1]])
+    for number, channel in zip(NUMBERS, ("sms", "whatsapp")):
+        p = phone(number, channel)
+        for words in WORDS:
+            p.send(words)
+        p.send(WORDS[0], signature="Zm9yZ2Vk")  # refused: logged, without what it said
+    phone(NUMBERS[1], "whatsapp").send("STOP")
+    for _ in range(4):
+        services.clock.advance(minutes=10)
+        Dispatcher(services).run_once()
+    phone(NUMBERS[0]).post_form({"MessageSid": "SMx", "MessageStatus": "failed", "ErrorCode": "30003",
+                                 "To": NUMBERS[0], "AccountSid": settings.twilio_account_sid},
+                                path="/webhooks/twilio/status")
+    out, err = capfd.readouterr()
+    logs = "\n".join(r.getMessage() for r in caplog.records) + out + err
+    assert "start of run" in logs and "outbound sent" in logs  # the scan saw real log lines
+    for secret in NUMBERS + [n.lstrip("+") for n in NUMBERS] + WORDS:
+        assert secret not in logs
+
+
+def test_every_response_carries_security_headers(client, phone):
+    responses = [client.get("/healthz"), client.get("/nowhere"), client.get("/console/login"),
+                 phone().send("hi"), client.post("/webhooks/twilio/messages", data={})]
+    for response in responses:
+        csp = response.headers.get("Content-Security-Policy", "")
+        assert "frame-ancestors 'none'" in csp and "default-src" in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("base, secure", [("https://carertext.example.org", True), ("http://127.0.0.1:5000", False)])
+def test_session_cookies_are_http_only_lax_and_secure_on_https(services, base, secure):
+    from webhooks import create_app
+
+    app = create_app(settings=services.settings.with_(public_base_url=base), services=services)
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["SESSION_COOKIE_SECURE"] is secure
+
+
+@pytest.mark.parametrize("env, refused", [
+    ({"PRODUCTION": "1"}, "SECRET_KEY, TWILIO_AUTH_TOKEN"),
+    ({"PRODUCTION": "1", "SECRET_KEY": "s" * 32}, "TWILIO_AUTH_TOKEN"),
+    ({"PRODUCTION": "1", "TWILIO_AUTH_TOKEN": "t" * 32}, "SECRET_KEY"),
+    ({"PRODUCTION": "1", "SECRET_KEY": "s" * 32, "TWILIO_AUTH_TOKEN": "t" * 32}, None),
+    ({}, None),
+])
+def test_production_mode_refuses_to_start_without_its_secrets(env, refused):
+    from webhooks import create_app
+
+    settings = Settings.from_env(env, database_url="sqlite://")
+    if refused:
+        with pytest.raises(RuntimeError, match=refused):
+            create_app(settings=settings)
+    else:
+        create_app(settings=settings)
