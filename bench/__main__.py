@@ -112,9 +112,9 @@ def main(argv: list[str] | None = None) -> int:
             rows += got
             print(f"    {name} took {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     finally:
+        print()
+        print(table(rows), flush=True)
         ctx.close()
-    print()
-    print(table(rows))
     for note in dict.fromkeys(ctx.notes):
         print("note: " + note)
     if json_path:

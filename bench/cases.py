@@ -90,13 +90,16 @@ class Context:
                                                rss_mb(self._rasa.procs["actions"].pid))
 
     def close(self) -> None:
-        self.procs.stop_all()
-        if self._rasa is not None:
-            self._rasa.stop()
-        if self._standin is not None:
-            self._standin.stop()
-        if self._scratch is not None:
-            self._scratch.drop()
+        """Stop everything started; a failing step (the database restarted, say) does not stop the rest."""
+        steps = [self.procs.stop_all]
+        steps += [self._rasa.stop] if self._rasa is not None else []
+        steps += [self._standin.stop] if self._standin is not None else []
+        steps += [self._scratch.drop] if self._scratch is not None else []
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001
+                self.notes.append(f"cleanup: {type(exc).__name__}: {str(exc)[:120]}")
 
 
 def ms(seconds: float) -> str:

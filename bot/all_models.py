@@ -5,3 +5,4 @@ from bot import staff  # noqa: F401  (console workers, audit log, eligibility de
 from bot import reminders  # noqa: F401  (reminders, reminder preferences)
 from bot import ratelimit  # noqa: F401  (per-number flood control)
 from bot import erasure  # noqa: F401  (erasure tally)
+from bot import broadcasts  # noqa: F401  (broadcasts, recipients, pacers, carer tags and postcodes)

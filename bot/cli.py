@@ -1,4 +1,4 @@
-"""Commands: init-db, web, worker, scheduler, standin, run (everything), create-admin."""
+"""Commands: init-db, web, worker, scheduler, standin, run (everything), create-admin, broadcast."""
 
 from __future__ import annotations
 
@@ -60,6 +60,35 @@ def create_admin(settings: Settings, email: str) -> None:
     print("admin created")
 
 
+def broadcast(settings: Settings, message: str, audience: str, at: str | None, send: bool) -> None:
+    """Preview a broadcast and, with --send, schedule it; the scheduler sends it, paced."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot import broadcasts, services as services_mod
+    from bot import staff
+
+    services = services_mod.build(settings)
+    now = services.clock.now()
+    when = None
+    if at:
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=ZoneInfo(settings.timezone))
+    with services.db.session() as session:
+        chosen = broadcasts.parse_audience(audience)
+        found = broadcasts.preview(session, settings, now, message, chosen)
+        print(f"reaches {found.carers} carers: {found.sms} by SMS ({found.sms_segments} segments, "
+              f"{found.segments_each} each), {found.whatsapp} by WhatsApp ({found.whatsapp_template} by template)")
+        if not send:
+            print("not sent: add --send to send it")
+            return
+        made = broadcasts.create(session, now, message=message, audience=chosen)
+        broadcasts.schedule(session, now, made.id, when)
+        staff.audit(session, now, None, "broadcast_schedule", detail=f"broadcast={made.id} via=cli")
+        print(f"broadcast {made.id} scheduled for {(when or now).isoformat()}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="carertext", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +101,11 @@ def main(argv: list[str] | None = None) -> None:
     p_admin = sub.add_parser("create-admin")
     p_admin.add_argument("email")
     sub.add_parser("run")
+    p_cast = sub.add_parser("broadcast", help="preview a broadcast; --send schedules it")
+    p_cast.add_argument("--message", required=True)
+    p_cast.add_argument("--audience", default="all", help='"all" or e.g. "status=in_progress,channel=sms,tag=x"')
+    p_cast.add_argument("--at", help="ISO time to send (local time unless it has an offset); default now")
+    p_cast.add_argument("--send", action="store_true")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logging(settings.log_level)
@@ -86,6 +120,8 @@ def main(argv: list[str] | None = None) -> None:
         scheduler(settings)
     elif args.command == "create-admin":
         create_admin(settings, args.email)
+    elif args.command == "broadcast":
+        broadcast(settings, args.message, args.audience, args.at, args.send)
     elif args.command == "run":
         from bot.launcher import run_all
 

@@ -80,6 +80,18 @@ class Settings:
     rasa_tracker_db_url: str = ""
     # A console sign-in lasts this long (hours) before the worker signs in again.
     console_session_hours: float = 12.0
+    # Broadcasts leave each sender (SMS number, WhatsApp sender or Messaging Service) at most this fast.
+    send_rate_per_second: float = 1.0
+    # How often the scheduler hands the next slice of a running broadcast to the outbox (seconds).
+    broadcast_tick_seconds: float = 1.0
+    # Most broadcast recipients handed to the outbox in one tick, so no tick holds the database for long.
+    broadcast_batch: int = 500
+    # Approved WhatsApp template (HX...) for broadcasts outside the 24h window; empty: SMS fallback or skip.
+    whatsapp_broadcast_content_sid: str = ""
+    # The template's variables as JSON; {message} becomes the broadcast's text.
+    whatsapp_broadcast_content_variables: str = '{"1": "{message}"}'
+    # A conversation silent this many days without finishing counts as abandoned in the reports.
+    report_abandoned_after_days: int = 14
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

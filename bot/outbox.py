@@ -26,7 +26,7 @@ STATUS_RANK = {
 WHATSAPP_WINDOW = timedelta(hours=24)
 OPTED_OUT = 21610
 OUTSIDE_WINDOW = 63016
-SENDING_LEASE = timedelta(seconds=60)
+# A send's lease is twice LEASE_SECONDS (60 s by default): a sender that died is taken over after it.
 
 
 def enqueue(session: Session, now, *, carer: Carer | None, body: str | None, kind: str,
@@ -94,6 +94,8 @@ class Outbox:
         self.on_outside_window = on_outside_window
         # Called as hook(session, message) once a message is settled: sent, skipped or failed for good.
         self.on_settled: list = []
+        # Called as hook(session, message) just before a send; a moment returned puts the message back until then.
+        self.before_send: list = []
 
     def due_ids(self, limit: int = 100) -> list[int]:
         """The next message of each carer that is due, oldest first, so one carer's replies keep order."""
@@ -163,7 +165,7 @@ class Outbox:
                     ),
                 )
                 .values(state="sending", attempts=Message.attempts + 1,
-                        next_attempt_at=now + max(SENDING_LEASE, timedelta(seconds=2 * self.settings.lease_seconds)))
+                        next_attempt_at=now + timedelta(seconds=2 * self.settings.lease_seconds))
                 .execution_options(synchronize_session=False)
             )
             return result.rowcount == 1
@@ -182,6 +184,11 @@ class Outbox:
                 log.info("outbound skipped msg=%s reason=%s", message.id, skip)
                 self._settled(session, message)
                 return 0
+            for hook in self.before_send:
+                later = hook(session, message)
+                if later is not None:  # not an attempt: put it back as it was, due at that moment
+                    message.state, message.next_attempt_at, message.attempts = "pending", later, message.attempts - 1
+                    return 0
             # After a 5xx, or a sender that died mid-send (no note), Twilio may have it already.
             if message.attempts > 1 and message.error_note in ("ambiguous", None):
                 already = self._already_sent(message, outgoing)

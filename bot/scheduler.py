@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot import reminders
+from bot import broadcasts, reminders
 
 log = logging.getLogger("carertext.scheduler")
 
@@ -47,6 +47,7 @@ def run_scheduler(settings) -> None:
     _services = services_mod.build(settings)
     scheduler = BlockingScheduler(timezone=timezone.utc)
     add_tick(scheduler, settings.reminder_tick_seconds)
+    broadcasts.add_tick(scheduler, settings.broadcast_tick_seconds)
 
     def stop(signum, _frame):
         log.info("scheduler stopping on signal %s", signum)

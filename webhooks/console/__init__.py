@@ -26,3 +26,4 @@ def _session_cookie(state) -> None:
 
 
 from webhooks.console import routes  # noqa: E402,F401  (routes attach to bp)
+from webhooks.console import broadcasts, reports  # noqa: E402,F401  (admin: broadcasts and reports)
