@@ -72,8 +72,8 @@ class Settings:
     # Personal data is erased this many days after a carer's case closes (bot.retention.erase_expired).
     retention_days: int = 365
     # Per-number flood control: messages a minute handled at once after a burst of this many.
-    rate_limit_per_minute: int = 20
-    rate_limit_burst: int = 10
+    rate_limit_per_minute: int = 30
+    rate_limit_burst: int = 60
     # A flooding number's messages beyond this much waiting are stored but not answered (collapsed).
     rate_limit_backlog_seconds: float = 600.0
     # Rasa's SQL tracker store (SQLAlchemy URL), so an erasure can delete a carer's dialogue events.

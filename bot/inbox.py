@@ -83,9 +83,14 @@ def current_conversation(session: Session, carer: Carer, clock: Clock) -> Conver
         .order_by(Conversation.id.desc())
     ).first()
     if conv is None:
-        conv = Conversation(carer_id=carer.id, started_at=clock.now())
-        session.add(conv)
-        session.flush()
+        try:
+            with session.begin_nested():
+                conv = Conversation(carer_id=carer.id, started_at=clock.now())
+                session.add(conv)
+        except IntegrityError:  # a twin request started it a moment ago
+            conv = session.scalars(
+                select(Conversation).where(Conversation.carer_id == carer.id, Conversation.state != "closed")
+            ).one()
     return conv
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -54,6 +54,11 @@ class Conversation(Base):
     """One assessment episode with a carer, as the dialogue model sees it."""
 
     __tablename__ = "conversations"
+    # One open conversation per carer, even when their first two messages reach two gateways at once.
+    __table_args__ = (
+        Index("uq_conversations_open", "carer_id", unique=True,
+              postgresql_where=text("state != 'closed'"), sqlite_where=text("state != 'closed'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     carer_id: Mapped[int] = mapped_column(ForeignKey("carers.id"), index=True)
