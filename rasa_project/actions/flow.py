@@ -147,7 +147,8 @@ class Conversation:
         if command in ("reminder", "handback"):
             return "silent" if self.s["opted_out"] else command
         if t in OPT_IN_WORDS:
-            return "opt_in" if self.s["opted_out"] else "answer"
+            # The gateway handles STOP itself on SMS, so START can come while Rasa never saw the STOP.
+            return "opt_in" if self.s["opted_out"] or self.in_assessment() else "answer"
         if self.s["opted_out"]:
             return "opt_in" if command == "opt_in" and self.turn.words <= 4 else "silent"
         if t in KEYWORDS:
@@ -525,7 +526,7 @@ class Conversation:
         self.set(opted_out=True, pending_erase=False)
 
     def do_opt_in(self) -> None:
-        if not self.s["opted_out"]:
+        if not self.s["opted_out"] and not self.in_assessment():
             return self.do_answer()
         self.r.event("opt_in")
         self.set(opted_out=False)
