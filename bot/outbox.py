@@ -29,6 +29,11 @@ OUTSIDE_WINDOW = 63016
 # A send's lease is twice LEASE_SECONDS (60 s by default): a sender that died is taken over after it.
 
 
+def sending_lease(settings) -> timedelta:
+    """How long a claimed message belongs to the sender that claimed it."""
+    return timedelta(seconds=2 * settings.lease_seconds)
+
+
 def enqueue(session: Session, now, *, carer: Carer | None, body: str | None, kind: str,
             conversation: Conversation | None = None, in_reply_to: int | None = None,
             to_address: str | None = None, channel: str | None = None, content_sid: str | None = None,
@@ -165,7 +170,7 @@ class Outbox:
                     ),
                 )
                 .values(state="sending", attempts=Message.attempts + 1,
-                        next_attempt_at=now + timedelta(seconds=2 * self.settings.lease_seconds))
+                        next_attempt_at=now + sending_lease(self.settings))
                 .execution_options(synchronize_session=False)
             )
             return result.rowcount == 1
@@ -202,7 +207,10 @@ class Outbox:
             self._failed(message_id, exc)
             return 0
         with self.db.session() as session:
-            message = session.get(Message, message_id)
+            # Read just after the claim, and the claim keeps other senders off it: no need to re-read.
+            session.add(message)
+            if carer is not None:
+                session.add(carer)
             self._mark_sent(session, message, result.sid, result.num_segments, result.status)
             self._settled(session, message)
         return 1

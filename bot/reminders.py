@@ -428,7 +428,7 @@ class Reminders:
                 # Still ours to change: take it from the outbox's retry so it is not sent free-form again.
                 took = session.execute(
                     update(Message).where(Message.id == message_id, Message.state == "pending")
-                    .values(state="sending", next_attempt_at=now + outbox.SENDING_LEASE)
+                    .values(state="sending", next_attempt_at=now + outbox.sending_lease(self.s.settings))
                     .execution_options(synchronize_session=False)).rowcount
                 if took != 1:
                     return 0

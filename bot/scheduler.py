@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot import broadcasts, reminders
+from bot import broadcasts, reminders, retention
 
 log = logging.getLogger("carertext.scheduler")
 
@@ -31,6 +31,18 @@ def tick_job() -> None:
         log.exception("reminder tick failed")
 
 
+def retention_job() -> None:
+    """Erase personal data kept past RETENTION_DAYS after a case closed."""
+    if _services is None:
+        return
+    try:
+        erased = retention.erase_expired(_services)
+        if erased:
+            log.info("retention erased=%s", erased)
+    except Exception:  # the next run tries again; erasure is idempotent
+        log.exception("retention job failed")
+
+
 def add_tick(scheduler: BaseScheduler, seconds: float) -> None:
     """Add the tick job once: an explicit id and replace_existing, so a restart never adds a second."""
     scheduler.add_job(
@@ -48,6 +60,8 @@ def run_scheduler(settings) -> None:
     scheduler = BlockingScheduler(timezone=timezone.utc)
     add_tick(scheduler, settings.reminder_tick_seconds)
     broadcasts.add_tick(scheduler, settings.broadcast_tick_seconds)
+    scheduler.add_job("bot.scheduler:retention_job", "interval", hours=1, id="carertext-retention",
+                      replace_existing=True, max_instances=1, coalesce=True)
 
     def stop(signum, _frame):
         log.info("scheduler stopping on signal %s", signum)

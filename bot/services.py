@@ -43,10 +43,10 @@ class Services:
             module = importlib.import_module(name)
             module.install(self)
 
-    def notify(self) -> None:
-        """Wake the in-process workers: a message has been stored."""
+    def notify(self, carer_id: int | None = None) -> None:
+        """Wake the in-process workers: a message of this carer has been stored."""
         if self.wake is not None:
-            self.wake()
+            self.wake(carer_id)
 
 
 def build(settings: Settings, *, clock: Clock | None = None, rasa: DialogueModel | None = None,

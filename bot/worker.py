@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 
 log = logging.getLogger("carertext.worker")
@@ -18,7 +19,15 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
-        services.wake = self._wake.set
+        # Carers whose message was just stored here: handled first, without scanning the inbox.
+        self._hints: queue.SimpleQueue[int] = queue.SimpleQueue()
+        services.wake = self.wake
+
+    def wake(self, carer_id: int | None = None) -> None:
+        """A message was stored: wake a worker, pointing it at the carer when known."""
+        if carer_id is not None:
+            self._hints.put(carer_id)
+        self._wake.set()
 
     def start(self) -> "Dispatcher":
         for n in range(self.threads):
@@ -36,7 +45,14 @@ class Dispatcher:
 
     def run_once(self) -> int:
         """One pass over the inbox and the outbox; returns how much was done."""
-        done = self.services.conversations.process_due()
+        done = 0
+        while True:
+            try:
+                carer_id = self._hints.get_nowait()
+            except queue.Empty:
+                break
+            done += self.services.conversations.process_leased(carer_id)
+        done += self.services.conversations.process_due()
         done += self.services.outbox.send_due()
         return done
 

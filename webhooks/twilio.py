@@ -53,11 +53,11 @@ def incoming_message():
         stored = inbox.receive(session, incoming, services.clock)
         if stored is not None:
             ratelimit.admit(session, services, stored)  # stored whatever happens; a flood waits its turn
-        stored_id = stored.id if stored is not None else None
-    if stored_id is None:
+        carer_id = stored.carer_id if stored is not None else None
+    if carer_id is None:
         log.info("duplicate inbound ignored")
     else:
-        services.notify()
+        services.notify(carer_id)
     return _twiml()
 
 

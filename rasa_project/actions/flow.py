@@ -50,6 +50,8 @@ NEEDS_WORDS = {
 ASKS_FOR_PERSON = (r"\b(can|could|may|want|wanna|like|let|put|get|need|rather|prefer)\b.*\b(speak|spk|speek|talk|"
                    r"person|human|someone|somebody|some1|sum1|call|ring|phone|visit)\b|\b(call|ring|phone) me\b|"
                    r"^\W*(person|human|agent|operator)\W*$|real person|social worker")
+ASKS_TO_CHANGE = (r"\b(change|chnage|chang|go back|back one|back a|previous|prev|wrong|mistake|meant|edit|amend|"
+                  r"correct|redo|undo|fix|update|oops|typo)\b|^\W*back\W*$")
 ANSWER_INTENTS = {"greet", "affirm", "deny", "inform", "thanks", "resume", "nlu_fallback"}
 GSM7 = set("@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
            "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
@@ -166,6 +168,9 @@ class Conversation:
             if command == "contact_window" and self.current == "contact_times":
                 return "answer"
             if q["type"] == "free_text" and self.turn.words > 10 and self.turn.confidence < 0.9:
+                return "answer"
+            # "bad back and no sleep" answers a question; going back needs words that ask to change.
+            if command == "back" and q["type"] == "free_text" and not re.search(ASKS_TO_CHANGE, t):
                 return "answer"
             # "someone to talk to" answers "what would help?"; asking for a person needs a request.
             if command == "human" and q["type"] == "free_text" and not re.search(ASKS_FOR_PERSON, t):

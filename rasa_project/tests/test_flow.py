@@ -333,3 +333,11 @@ def test_each_kind_of_support_is_offered_once_and_the_centre_again_at_the_end():
     assert offered[-1] == "support.end" and c.events("copy")
     centre = [m for m in c.out if m.get("say") == "support.end"][0]["vars"]
     assert set(centre) == {"centre", "phone", "link"}
+
+
+def test_a_bad_back_is_an_answer_not_going_back():
+    c = started()
+    while c.slots["current_question"] != "health_detail":
+        c.answer_current()
+    c.says("bad back and no sleep", "change_answer", confidence=0.7)
+    assert c.events("answer")[0]["question"] == "health_detail"

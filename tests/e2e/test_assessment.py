@@ -98,13 +98,17 @@ class Chat:
         return self.question(self.say("yes"))
 
     def answer_until(self, qid: str | None, stop_at: str | None = None, on_each=None) -> str | None:
-        while qid is not None and qid != stop_at:
+        for _ in range(60):  # a bound, so a loop in the dialogue fails instead of hanging
+            if qid is None or qid == stop_at:
+                break
             replies = self.say(REPLY[qid])
             if on_each:
                 on_each(qid, replies)
             nxt = self.question(replies)
             assert nxt != qid or qid in ("name",), f"stuck on {qid}: {replies}"
             qid = nxt
+        else:
+            raise AssertionError(f"the assessment did not end; last question {qid}")
         return qid
 
     def conversation(self, s) -> Conversation:
