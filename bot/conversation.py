@@ -101,6 +101,14 @@ class Conversations:
         """Handle every carer with messages waiting; returns how many messages were finished."""
         return sum(self.process_leased(carer_id) for carer_id in self.due_carers())
 
+    def leased_elsewhere(self, carer_id: int) -> bool:
+        """Whether another worker holds this carer right now."""
+        now = self.s.clock.now()
+        with self.s.db.session() as session:
+            carer = session.get(Carer, carer_id)
+            return bool(carer and carer.lease_owner and carer.lease_owner != self.lease_owner
+                        and carer.lease_until and as_utc(carer.lease_until) > now)
+
     def process_leased(self, carer_id: int) -> int:
         """Handle one carer's waiting messages if no other worker holds them."""
         if not self._lease(carer_id):

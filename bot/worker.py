@@ -9,6 +9,9 @@ import threading
 log = logging.getLogger("carertext.worker")
 
 
+_STOP = -1
+
+
 class Dispatcher:
     """Runs the inbox and outbox loops in background threads of this process."""
 
@@ -16,18 +19,16 @@ class Dispatcher:
         self.services = services
         self.threads = threads
         self.poll_seconds = poll_seconds
-        self._wake = threading.Event()
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
-        # Carers whose message was just stored here: handled first, without scanning the inbox.
-        self._hints: queue.SimpleQueue[int] = queue.SimpleQueue()
+        # Carers whose message was just stored here. A hint wakes exactly one thread, which goes
+        # straight to that carer: no inbox scan and no polling interval on the reply path.
+        self._hints: queue.SimpleQueue[int | None] = queue.SimpleQueue()
         services.wake = self.wake
 
     def wake(self, carer_id: int | None = None) -> None:
-        """A message was stored: wake a worker, pointing it at the carer when known."""
-        if carer_id is not None:
-            self._hints.put(carer_id)
-        self._wake.set()
+        """A message was stored: wake one worker, pointing it at the carer when known."""
+        self._hints.put(carer_id)
 
     def start(self) -> "Dispatcher":
         for n in range(self.threads):
@@ -38,7 +39,8 @@ class Dispatcher:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        self._wake.set()
+        for _ in self._workers:
+            self._hints.put(_STOP)
         for t in self._workers:
             t.join(timeout)
         self.services.wake = None
@@ -51,18 +53,37 @@ class Dispatcher:
                 carer_id = self._hints.get_nowait()
             except queue.Empty:
                 break
-            done += self.services.conversations.process_leased(carer_id)
+            if carer_id is not None and carer_id != _STOP:
+                done += self.handle_hint(carer_id)
         done += self.services.conversations.process_due()
         done += self.services.outbox.send_due()
         return done
 
+    def handle_hint(self, carer_id: int) -> int:
+        """Handle a carer's new message; if another thread holds the carer, it picks the message up."""
+        conversations = self.services.conversations
+        for _ in range(3):
+            done = conversations.process_leased(carer_id)
+            if done or not conversations.leased_elsewhere(carer_id):
+                return done
+            # The holder may be just finishing its loop; a moment later the lease is free.
+            self._stop.wait(0.02)
+        return 0
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.clear()  # before the pass, so a message stored during it wakes the next one
             try:
-                if self.run_once():
-                    continue
+                carer_id = self._hints.get(timeout=self.poll_seconds)
+            except queue.Empty:
+                carer_id = None
+            if carer_id == _STOP:
+                return
+            try:
+                if carer_id is not None:
+                    self.handle_hint(carer_id)
+                else:
+                    while self.run_once() and not self._stop.is_set():
+                        pass
             except Exception:  # a worker must survive a bad moment (database restart, say)
                 log.exception("worker pass failed; retrying")
                 self._stop.wait(1.0)
-            self._wake.wait(self.poll_seconds)

@@ -50,6 +50,10 @@ NEEDS_WORDS = {
 ASKS_FOR_PERSON = (r"\b(can|could|may|want|wanna|like|let|put|get|need|rather|prefer)\b.*\b(speak|spk|speek|talk|"
                    r"person|human|someone|somebody|some1|sum1|call|ring|phone|visit)\b|\b(call|ring|phone) me\b|"
                    r"^\W*(person|human|agent|operator)\W*$|real person|social worker")
+SAYS_PAUSE = (r"\b(pause|later|l8r|laters|go|gotta|gta|gtg|g2g|brb|bed|night|nite|nighty|tomorrow|tmrw|tomoz|2moro|"
+              r"another time|another day|dash|busy|rn|sec|secs|min|mins|minute|minutes|hang|hold|wait|tired|"
+              r"knackered|shattered|stop|stopping|done|leave it|come back|save|calling|shouting|woke|awake|"
+              r"up again|needs me|off)\b|😴|💤")
 ASKS_TO_CHANGE = (r"\b(change|chnage|chang|go back|back one|back a|previous|prev|wrong|mistake|meant|edit|amend|"
                   r"correct|redo|undo|fix|update|oops|typo)\b|^\W*back\W*$")
 ANSWER_INTENTS = {"greet", "affirm", "deny", "inform", "thanks", "resume", "nlu_fallback"}
@@ -168,6 +172,9 @@ class Conversation:
             if command == "contact_window" and self.current == "contact_times":
                 return "answer"
             if q["type"] == "free_text" and self.turn.words > 10 and self.turn.confidence < 0.9:
+                return "answer"
+            # "never any time for me" answers a question; stopping for now needs words that say so.
+            if command == "pause" and q["type"] == "free_text" and not re.search(SAYS_PAUSE, t):
                 return "answer"
             # "bad back and no sleep" answers a question; going back needs words that ask to change.
             if command == "back" and q["type"] == "free_text" and not re.search(ASKS_TO_CHANGE, t):

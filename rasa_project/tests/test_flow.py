@@ -341,3 +341,13 @@ def test_a_bad_back_is_an_answer_not_going_back():
         c.answer_current()
     c.says("bad back and no sleep", "change_answer", confidence=0.7)
     assert c.events("answer")[0]["question"] == "health_detail"
+
+
+def test_an_answer_that_sounds_like_pause_is_an_answer_but_got_to_go_pauses():
+    c = started()
+    while c.slots["current_question"] != "cared_for_needs":
+        c.answer_current()
+    c.says("never any time for me", "pause", confidence=0.6)
+    assert c.events("answer")[0]["question"] == "cared_for_needs"
+    c.says("sorry got to go hes calling me", "pause")
+    assert c.said() == ["pause_goodbye"]
