@@ -73,7 +73,8 @@ def run_all(root: Path) -> None:
     if local_twilio:
         print(f"  phone simulator  {base}/simulator")
         print(f"  Twilio stand-in  {env['TWILIO_API_BASE_URL']}")
-    print(f"  Rasa server      {env['RASA_URL']}", flush=True)
+    print(f"  Rasa server      {env['RASA_URL']}")
+    print("  first console admin: .venv/bin/carertext create-admin you@council.example", flush=True)
     while True:
         for name, proc in procs:
             if proc.poll() is not None:
