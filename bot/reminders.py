@@ -316,8 +316,7 @@ class Reminders:
                 if not due:
                     break
                 seen.update(due)
-                for reminder_id in due:
-                    outcome = self._hand_over(reminder_id)
+                for outcome in self._hand_over(due):
                     if outcome == "sent":
                         result.handed += 1
                     elif outcome == "pending":
@@ -352,39 +351,49 @@ class Reminders:
                                  {"k": ADVISORY_LOCK_KEY})
                     conn.commit()
 
-    def _hand_over(self, reminder_id: int) -> str | None:
-        """Claim one due reminder and put its message in the outbox, in one transaction."""
+    def _hand_over(self, reminder_ids: list[int]) -> list[str]:
+        """Claim a batch of due reminders and put their messages in the outbox, in one transaction."""
         now = self.s.clock.now()
         with self.s.db.session() as session:
-            claimed = session.execute(
+            # Claimed rows only: another scheduler's claim or a carer's message leaves them out.
+            claimed = session.scalars(
                 update(Reminder)
-                .where(Reminder.id == reminder_id, Reminder.state == "pending", Reminder.due_at <= now)
+                .where(Reminder.id.in_(reminder_ids), Reminder.state == "pending", Reminder.due_at <= now)
                 .values(state="sent", handed_at=now)
+                .returning(Reminder.id)
                 .execution_options(synchronize_session=False)
-            ).rowcount
-            if claimed != 1:
-                return None  # another scheduler took it, or a carer's message cancelled it
-            reminder = session.get(Reminder, reminder_id)
-            carer = session.get(Carer, reminder.carer_id)
-            conv = session.get(Conversation, reminder.conversation_id) if reminder.conversation_id else None
-            reason = self._why_not(reminder, carer, conv)
-            if reason:
-                reminder.state, reminder.reason = ("cancelled" if reason == "carer_replied" else "skipped"), reason
-                return "skipped"
-            allowed = self.pacing.when(now, carer)
-            if allowed > now:
-                # Quiet hours or outside the carer's window: wait for it to open, never drop.
-                reminder.state, reminder.due_at, reminder.handed_at = "pending", allowed, None
-                return "pending"
-            key = f"reminder.{reminder.kind}"
-            if not self.s.catalogue.has(key, carer.language):
-                key = "reminder.nudge"
-            body = self.s.catalogue.text(key, carer.language, section=self.section_words(conv, carer))
-            message = outbox.enqueue(session, now, carer=carer, conversation=conv, body=body, kind="reminder",
-                                     channel=carer.channel)
-            reminder.message_id, reminder.route = message.id, carer.channel
-            log.info("reminder handed to outbox reminder=%s kind=%s msg=%s", reminder.id, reminder.kind, message.id)
-            return "sent"
+            ).all()
+            if not claimed:
+                return []
+            reminders = session.scalars(select(Reminder).where(Reminder.id.in_(claimed)).order_by(Reminder.id)).all()
+            carers = {c.id: c for c in session.scalars(
+                select(Carer).where(Carer.id.in_({r.carer_id for r in reminders})))}
+            conv_ids = {r.conversation_id for r in reminders if r.conversation_id}
+            convs = {c.id: c for c in session.scalars(select(Conversation).where(Conversation.id.in_(conv_ids)))}
+            return [self._hand_over_one(session, now, r, carers[r.carer_id], convs.get(r.conversation_id))
+                    for r in reminders]
+
+    def _hand_over_one(self, session: Session, now: datetime, reminder: Reminder, carer: Carer,
+                       conv: Conversation | None) -> str:
+        """Decide one claimed reminder: skip it, let it wait for the window, or put it in the outbox."""
+        reason = self._why_not(reminder, carer, conv)
+        if reason:
+            reminder.state, reminder.reason = ("cancelled" if reason == "carer_replied" else "skipped"), reason
+            return "skipped"
+        allowed = self.pacing.when(now, carer)
+        if allowed > now:
+            # Quiet hours or outside the carer's window: wait for it to open, never drop.
+            reminder.state, reminder.due_at, reminder.handed_at = "pending", allowed, None
+            return "pending"
+        key = f"reminder.{reminder.kind}"
+        if not self.s.catalogue.has(key, carer.language):
+            key = "reminder.nudge"
+        body = self.s.catalogue.text(key, carer.language, section=self.section_words(conv, carer))
+        message = outbox.enqueue(session, now, carer=carer, conversation=conv, body=body, kind="reminder",
+                                 channel=carer.channel)
+        reminder.message_id, reminder.route = message.id, carer.channel
+        log.debug("reminder handed to outbox reminder=%s kind=%s msg=%s", reminder.id, reminder.kind, message.id)
+        return "sent"
 
     def _why_not(self, reminder: Reminder, carer: Carer, conv: Conversation | None) -> str | None:
         """A reason this reminder must not go now, if there is one."""

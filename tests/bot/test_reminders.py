@@ -204,7 +204,7 @@ def test_two_schedulers_at_once_send_each_reminder_once(settings, clock, rasa, t
     says(one, "Hello", number=numbers[0])
     clock.advance(days=1, minutes=1)
     pending = [r.id for r in rows(one) if r.state == "pending" and r.kind == "nudge1"]
-    assert [one.extra["reminders"]._hand_over(pending[0]), two.extra["reminders"]._hand_over(pending[0])] == ["sent", None]
+    assert [one.extra["reminders"]._hand_over([pending[0]]), two.extra["reminders"]._hand_over([pending[0]])] == [["sent"], []]
     one.db.engine.dispose()
     two.db.engine.dispose()
 
