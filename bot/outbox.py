@@ -155,32 +155,32 @@ class Outbox:
             sent += self.send_one(head.id)
         return sent
 
-    def _claim(self, message_id: int) -> bool:
+    def _claim(self, session: Session, message_id: int) -> Message | None:
+        """Take a due message for this sender, in the caller's transaction; None if another has it."""
         now = self.clock.now()
-        with self.db.session() as session:
-            result = session.execute(
-                update(Message)
-                .where(
-                    Message.id == message_id,
-                    or_(
-                        and_(Message.state == "pending",
-                             or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now)),
-                        # a sender that died mid-send: its lease has run out
-                        and_(Message.state == "sending", Message.next_attempt_at <= now),
-                    ),
-                )
-                .values(state="sending", attempts=Message.attempts + 1,
-                        next_attempt_at=now + sending_lease(self.settings))
-                .execution_options(synchronize_session=False)
+        return session.scalars(
+            update(Message)
+            .where(
+                Message.id == message_id,
+                or_(
+                    and_(Message.state == "pending",
+                         or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now)),
+                    # a sender that died mid-send: its lease has run out
+                    and_(Message.state == "sending", Message.next_attempt_at <= now),
+                ),
             )
-            return result.rowcount == 1
+            .values(state="sending", attempts=Message.attempts + 1,
+                    next_attempt_at=now + sending_lease(self.settings))
+            .returning(Message)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        ).first()
 
     def send_one(self, message_id: int) -> int:
         """Claim one message and send it; 1 if Twilio took it."""
-        if not self._claim(message_id):
-            return 0
         with self.db.session() as session:
-            message = session.get(Message, message_id)
+            message = self._claim(session, message_id)
+            if message is None:
+                return 0
             carer = session.get(Carer, message.carer_id) if message.carer_id else None
             outgoing, skip = self._outgoing(session, message, carer)
             if skip:
