@@ -36,7 +36,7 @@ db: $(VENV)/.installed
 	$(BIN)/python -m bot.cli init-db
 
 bench: setup model
-	$(BIN)/python -m bench
+	TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" $(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-rasa .cache instance

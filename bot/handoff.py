@@ -351,3 +351,15 @@ def messages_after(session: Session, now, handoff_id: int, worker: Worker, after
         staff.audit(session, now, worker, "view_messages", carer_id=handoff.carer_id, handoff_id=handoff.id,
                     detail=f"after={after_id}")
     return found
+
+
+def assessment_for(session: Session, now, handoff_id: int, worker, action: str) -> dict | None:
+    """The assessment record behind a handoff, with the read written to the audit log."""
+    from bot.assessment.record import assessment_record
+
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None or handoff.conversation_id is None:
+        return None
+    record = assessment_record(session, handoff.conversation_id)
+    staff.audit(session, now, worker, action, carer_id=handoff.carer_id, handoff_id=handoff.id)
+    return record

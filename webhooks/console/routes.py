@@ -256,3 +256,48 @@ def staff_page():
                 flash("That e-mail already has an account.")
         page = render_template("console/staff.html", workers=staff.list_workers(db), roles=staff.ROLES)
     return page
+
+
+# -- the assessment: printable summary and exports -----------------------------------------------
+
+
+def _assessment(handoff_id: int, action: str):
+    services = _services()
+    with services.db.session() as db:
+        record = handoffs.assessment_for(db, _now(), handoff_id, g.worker, action)
+    if record is None:
+        abort(404)
+    return record
+
+
+@bp.get("/handoffs/<int:handoff_id>/assessment")
+def assessment_summary(handoff_id: int):
+    """A printable summary of the carer's assessment: every question, answer, tag and change."""
+    record = _assessment(handoff_id, "view_assessment")
+    catalogue = _services().catalogue
+    rows = [dict(a, question=catalogue.text(a["text_key"], record["language"]) if catalogue.has(a["text_key"]) else a["question_id"])
+            for a in record["answers"]]
+    return render_template("console/assessment.html", record=record, rows=rows, handoff_id=handoff_id)
+
+
+@bp.get("/handoffs/<int:handoff_id>/assessment.json")
+def assessment_json(handoff_id: int):
+    from bot.assessment.exports import to_json
+
+    body = to_json(_assessment(handoff_id, "export_assessment_json"))
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename=assessment-{handoff_id}.json"})
+
+
+@bp.get("/handoffs/<int:handoff_id>/assessment.fhir.json")
+def assessment_fhir(handoff_id: int):
+    """A FHIR Bundle: the Questionnaire and the carer's QuestionnaireResponse (validated on export)."""
+    import json
+
+    from bot.assessment.exports import fhir_questionnaire, fhir_questionnaire_response
+
+    record = _assessment(handoff_id, "export_assessment_fhir")
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": fhir_questionnaire()}, {"resource": fhir_questionnaire_response(record)}]}
+    return Response(json.dumps(bundle, indent=2), mimetype="application/fhir+json",
+                    headers={"Content-Disposition": f"attachment; filename=assessment-{handoff_id}.fhir.json"})
