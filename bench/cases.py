@@ -116,7 +116,9 @@ def ack(ctx: Context) -> list[Row]:
     port = free_port()
     # A database of its own: the backlog this leaves must not sit in front of the next benchmark's messages.
     scratch = Scratch(prefix="bench_ack_")
-    url = start_gateway(ctx.procs, "ack-gateway", gateway_env(scratch.url, port, fake, standin))
+    # BENCH_WEB_CONCURRENCY gunicorn processes (default 1; 2 uses both cores).
+    url = start_gateway(ctx.procs, "ack-gateway", gateway_env(scratch.url, port, fake, standin,
+                                                              web_concurrency=os.environ.get("BENCH_WEB_CONCURRENCY", "1")))
     signer = Signer(url)
     local = threading.local()
 
@@ -154,7 +156,7 @@ def ack(ctx: Context) -> list[Row]:
                      "note": f"{errors} errors, {n / took:.0f} req/s achieved, {scratch.kind}, fake Rasa"})
         time.sleep(1.0)  # let the gateway's workers finish the replies before the next rate
     gw = ctx.procs.procs["ack-gateway"].pid
-    ctx.memory["gateway (gunicorn, 1 worker, after load)"] = rss_mb(gw)
+    ctx.memory["gateway (gunicorn master, after load)"] = rss_mb(gw)
     ctx.procs.stop("ack-gateway")
     scratch.drop()
     return rows
