@@ -25,6 +25,8 @@ ERASED = "[erased]"
 KEEP_TABLES = {"audit_log", "erasures"}
 # Columns of linked rows that identify or quote the carer although they are short.
 ALSO_PERSONAL = {("messages", "to_address"), ("messages", "content_variables")}
+# Tables that are nothing but facts about the carer (a postcode, council labels): their rows go entirely.
+DELETE_TABLES = {"carer_tags", "carer_postcodes"}
 
 
 class Erasure(Base):
@@ -88,6 +90,9 @@ def _sweep(session: Session, carer: Carer) -> None:
             continue
         where = _linked(table, ids_with_carer)
         if where is None:
+            continue
+        if table.name in DELETE_TABLES:
+            session.execute(table.delete().where(where))
             continue
         values = {c.name: _blank(c) for c in table.columns
                   if not c.primary_key and not c.foreign_keys

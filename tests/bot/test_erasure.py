@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import create_engine, func, inspect, select, text
 
-from bot import erasure, retention
+from bot import broadcasts, erasure, retention
 from bot.models import Answer, Carer, Handoff, Message
 from bot.staff import AuditEntry, EligibilityDecision, create_worker
 from bot.worker import Dispatcher
@@ -70,6 +70,8 @@ def seeded(services, phone, tmp_path):
                                   conditions={"why": SECRET}, reasons="Because " + SECRET, decided_by=worker.id,
                                   decided_at=now))
         s.add(AuditEntry(at=now, worker_id=worker.id, action="view_case", carer_id=carer.id, detail="handoff"))
+        broadcasts.set_postcode(s, carer.id, "SW1A 1ZZ")
+        broadcasts.add_tag(s, carer.id, "secrettag_young_carer")
         carer_id, senders = carer.id, {conv.rasa_sender: SECRET}
         other = s.scalars(select(Carer).where(Carer.phone == OTHER)).one()
         senders[other.conversations[0].rasa_sender] = "other carer words"
@@ -87,7 +89,8 @@ def test_admin_erase_leaves_no_number_or_words_anywhere_and_keeps_the_counts(ser
                                                                          Message.direction == "out"))
     assert erasure.erase_carer(services, carer_id, actor="staff:1") is True
     after, rasa_after = dump(services.db.url), dump(tracker)
-    for needle in (NUMBER.lstrip("+"), SECRET, "Secretname"):
+    assert "SW1A1ZZ" in before and "secrettag_young_carer" in before
+    for needle in (NUMBER.lstrip("+"), SECRET, "Secretname", "SW1A1ZZ", "secrettag_young_carer"):
         assert needle not in after and needle not in rasa_after
     # The other carer is untouched, in both stores.
     assert OTHER.lstrip("+") in after and "other carer words" in after and "other carer words" in rasa_after
