@@ -17,7 +17,7 @@ import requests
 
 from bench.harness import (
     PYTHON, Procs, Scratch, Signer, StandinArrivals, free_port, gateway_env, percentile, phone_number, rss_mb,
-    start_fake_rasa, start_gateway, start_standin_process, wait_http,
+    start_fake_rasa, start_gateway, start_standin_process,
 )
 
 # The conversation every latency benchmark holds: a greeting, consent, a name, then commands that always

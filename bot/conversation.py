@@ -134,7 +134,7 @@ class Conversations:
                 return done
             if head.next_attempt_at is not None and as_utc(head.next_attempt_at) > now:
                 return done
-            if not self.handle(head.id):
+            if not self.handle(head.id, loaded=head):
                 return done
             done += 1
             if not self._lease(carer_id):  # renew: a long burst must not let another worker in
@@ -142,11 +142,15 @@ class Conversations:
 
     # -- one message -----------------------------------------------------------------------------
 
-    def handle(self, message_id: int) -> bool:
+    def handle(self, message_id: int, loaded: Message | None = None) -> bool:
         """Process one stored message; False when it must be retried later (Rasa unreachable)."""
-        clock, settings, catalogue = self.s.clock, self.s.settings, self.s.catalogue
+        settings = self.s.settings
         with self.s.db.session() as session:
-            msg = session.get(Message, message_id)
+            if loaded is not None:
+                session.add(loaded)  # just read under this carer's lease: no need to read it again
+                msg = loaded
+            else:
+                msg = session.get(Message, message_id)
             if msg is None or msg.state not in ("pending", "processing"):
                 return True
             carer = session.get(Carer, msg.carer_id)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import random
-import socket
-import os
 from datetime import timedelta
 
 from sqlalchemy import and_, func, or_, select, update
@@ -94,7 +92,6 @@ class Outbox:
         self.sender = sender
         self.settings = settings
         self.clock = clock
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         # Set by the reminders module: what to do with free text to a closed WhatsApp window.
         self.on_outside_window = on_outside_window
         # Called as hook(session, message) once a message is settled: sent, skipped or failed for good.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from bot import services as services_mod
@@ -37,7 +35,6 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=settings.production or settings.public_base_url.startswith("https"))
     app.after_request(_security_headers)
-    logging.getLogger("carertext").debug("app created")
     return app
 
 

@@ -14,7 +14,7 @@ from bot import reminders as reminders_mod
 from bot import services as services_mod
 from bot.catalogue import default_catalogue, is_gsm7, segments
 from bot.inbox import IncomingMessage, receive
-from bot.models import Carer, Conversation, Message
+from bot.models import Carer, Message
 from bot.outbox import record_status
 from bot.reminders import Reminder, allow_sms_fallback, tick
 

@@ -7,7 +7,7 @@ import uuid
 from collections import Counter
 
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.models import Carer, Message
 from bot.worker import Dispatcher
