@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.models import Carer, Conversation, Message
 
+SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 MAX_BODY = 1600 * 4  # Twilio caps inbound at 1,600; keep a margin, never a crash on more.
 
 
@@ -45,14 +47,24 @@ class IncomingMessage:
             num_media = 0
         body = clean_text(form.get("Body") or "")[:MAX_BODY]
         return cls(
-            message_sid=(form.get("MessageSid") or form.get("SmsMessageSid") or "").strip(),
-            account_sid=(form.get("AccountSid") or "").strip(),
-            from_address=(form.get("From") or "").strip(),
-            to_address=(form.get("To") or "").strip(),
+            message_sid=_field(form.get("MessageSid") or form.get("SmsMessageSid")),
+            account_sid=_field(form.get("AccountSid")),
+            from_address=_field(form.get("From")),
+            to_address=_field(form.get("To")),
             body=body,
             num_media=max(num_media, 0),
-            profile_name=(form.get("ProfileName") or None),
+            profile_name=_field(form.get("ProfileName")) or None,
         )
+
+
+def _field(value: str | None) -> str:
+    """A short form field made safe to store: no control characters, no surrounding spaces."""
+    return clean_text(value or "").strip()[:200]
+
+
+def looks_like_sid(sid: str) -> bool:
+    """Twilio's ids are two letters then 32 hex digits; anything else is not from Twilio."""
+    return SID.fullmatch(sid) is not None
 
 
 def clean_text(text: str) -> str:

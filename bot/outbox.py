@@ -21,6 +21,8 @@ STATUS_RANK = {
     "accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3,
     "delivered": 4, "undelivered": 4, "failed": 4, "canceled": 4, "read": 5,
 }
+# Every MessageStatus Twilio documents; anything else in a callback is refused, not stored.
+TWILIO_STATUSES = frozenset(STATUS_RANK) | {"receiving", "received", "partially_delivered"}
 WHATSAPP_WINDOW = timedelta(hours=24)
 OPTED_OUT = 21610
 OUTSIDE_WINDOW = 63016

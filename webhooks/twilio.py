@@ -49,6 +49,8 @@ def incoming_message():
         return _refuse("wrong account")
     if not incoming.message_sid or not incoming.phone:
         return _refuse("missing MessageSid or From", 400)
+    if not inbox.looks_like_sid(incoming.message_sid):
+        return _refuse("malformed MessageSid", 400)
     with services.db.session() as session:
         stored = inbox.receive(session, incoming, services.clock)
         if stored is not None:
@@ -71,6 +73,11 @@ def status_callback():
     status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
     if not sid or not status:
         return _refuse("missing MessageSid or MessageStatus", 400)
+    if status not in outbox.TWILIO_STATUSES or not inbox.looks_like_sid(sid):
+        return _refuse("unknown MessageStatus or malformed MessageSid", 400)
+    account = request.form.get("AccountSid")
+    if account and account != current_app.config["SETTINGS"].twilio_account_sid:
+        return _refuse("wrong account")
     try:
         error_code = int(request.form.get("ErrorCode") or 0) or None
     except ValueError:

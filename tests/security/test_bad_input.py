@@ -203,3 +203,21 @@ def test_status_callbacks_out_of_order_duplicated_unknown_or_malformed(phone, se
     assert callback(MessageSid=sid).status_code == 400
     (out,) = rows(services, Message.direction == "out")
     assert out.delivery_status == "delivered"
+    # Statuses Twilio never sends and ids that are not Twilio's are refused, and nothing is recorded.
+    for fields in ({"MessageSid": sid, "MessageStatus": "\x00"}, {"MessageSid": sid, "MessageStatus": "lost"},
+                   {"MessageSid": "SM\x00" + "f" * 31, "MessageStatus": "read"},
+                   {"MessageSid": "'; DROP TABLE messages;--", "MessageStatus": "read"}):
+        assert callback(**fields).status_code == 400
+    assert callback(MessageSid=sid, MessageStatus="read", AccountSid="AC" + "2" * 32).status_code == 403
+    (out,) = rows(services, Message.direction == "out")
+    assert out.delivery_status == "delivered"
+
+
+def test_control_characters_in_address_fields_are_cleaned_not_crashed(phone, services, twilio):
+    p = phone("+447700900319")
+    response = p.post_form(p.form("hello", ProfileName="Sam\x00\x1b[31m"))
+    assert response.status_code == 200
+    response = p.post_form(p.form("hi", sid="SM\x00" + "a" * 31))
+    assert response.status_code == 400
+    Dispatcher(services).run_once()
+    assert replies(twilio, "+447700900319") == ["got: hello"]

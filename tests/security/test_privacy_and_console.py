@@ -27,7 +27,7 @@ def test_a_full_run_logs_no_number_and_no_words(phone, services, twilio, setting
     for _ in range(4):
         services.clock.advance(minutes=10)
         Dispatcher(services).run_once()
-    phone(NUMBERS[0]).post_form({"MessageSid": "SMx", "MessageStatus": "failed", "ErrorCode": "30003",
+    phone(NUMBERS[0]).post_form({"MessageSid": "SM" + "0" * 32, "MessageStatus": "failed", "ErrorCode": "30003",
                                  "To": NUMBERS[0], "AccountSid": settings.twilio_account_sid},
                                 path="/webhooks/twilio/status")
     out, err = capfd.readouterr()

@@ -36,7 +36,7 @@ def test_generated_webhooks_never_break_the_gateway(phone, services, twilio, set
     posted = Counter()
 
     @hsettings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    @given(st.lists(EVENT, min_size=10, max_size=25))
+    @given(st.lists(EVENT, min_size=15, max_size=25))
     def run(events):
         for ev in events:
             p = phone(ev["number"], ev["channel"])
@@ -67,7 +67,7 @@ def test_generated_webhooks_never_break_the_gateway(phone, services, twilio, set
     clock.advance(hours=1)
     for _ in range(5):
         Dispatcher(services).run_once()
-    assert sum(posted.values()) >= 800 and posted[200] > 400
+    assert sum(posted.values()) >= 60 * 15 and posted[200] > 400  # the property really ran
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert errors == []
     with services.db.session() as s:
