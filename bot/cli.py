@@ -1,4 +1,4 @@
-"""Commands: init-db, web, worker, scheduler, standin, run (everything), create-admin, broadcast."""
+"""Commands: init-db, web, worker, scheduler, standin, run (everything), create-admin, broadcast, whatsapp-buttons."""
 
 from __future__ import annotations
 
@@ -89,6 +89,32 @@ def broadcast(settings: Settings, message: str, audience: str, at: str | None, s
         print(f"broadcast {made.id} scheduled for {(when or now).isoformat()}")
 
 
+def whatsapp_buttons(settings: Settings) -> int:
+    """Make the Twilio Content for every choice set in every language (once; run again after text changes)."""
+    from bot import whatsapp_buttons as buttons
+    from bot.adapters.twilio_content import ContentFailed, TwilioContent
+    from bot.catalogue import default_catalogue
+    from bot.clock import SystemClock
+    from bot.db import Database
+
+    api = TwilioContent(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url)
+    db = Database(settings.database_url)
+    try:
+        with db.session() as session:
+            outcomes = buttons.sync(session, api, default_catalogue(), SystemClock().now(), buttons.choice_sets())
+    except ContentFailed as exc:
+        print(f"Twilio refused the Content API request: {exc}; nothing was stored, run the command again")
+        return 1
+    finally:
+        db.engine.dispose()
+    for o in outcomes:
+        if o.status == "unfit":
+            print(f"{o.language} {o.key}: numbered text only ({o.reason})")
+        else:
+            print(f"{o.language} {o.key}: {o.content_type} {o.content_sid} ({o.status})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="carertext", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     p_cast.add_argument("--audience", default="all", help='"all" or e.g. "status=in_progress,channel=sms,tag=x"')
     p_cast.add_argument("--at", help="ISO time to send (local time unless it has an offset); default now")
     p_cast.add_argument("--send", action="store_true")
+    sub.add_parser("whatsapp-buttons", help="make the WhatsApp buttons for every choice set (Twilio Content API)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logging(settings.log_level)
@@ -122,6 +149,8 @@ def main(argv: list[str] | None = None) -> None:
         create_admin(settings, args.email)
     elif args.command == "broadcast":
         broadcast(settings, args.message, args.audience, args.at, args.send)
+    elif args.command == "whatsapp-buttons":
+        sys.exit(whatsapp_buttons(settings))
     elif args.command == "run":
         from bot.launcher import run_all
 

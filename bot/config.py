@@ -42,6 +42,11 @@ class Settings:
     log_level: str = "INFO"
     # Where urgent handoffs are alerted at once (an SMS through the outbox); empty: console only.
     duty_phone: str = ""
+    # And/or by e-mail to these addresses (comma-separated; a duty team's shared inbox), through SMTP_URL.
+    duty_email: str = ""
+    # The mail server for duty e-mails: smtp://user:password@host:587 (STARTTLS), smtps://host:465.
+    smtp_url: str = ""
+    alert_email_from: str = "carertext@localhost"
     # How long a worker holds a carer before another may take over (seconds): survives a crash.
     lease_seconds: float = 30.0
     # Nudges after a carer goes quiet, counted from their last message; the last one says it is saved.
@@ -92,6 +97,8 @@ class Settings:
     whatsapp_broadcast_content_variables: str = '{"1": "{message}"}'
     # A conversation silent this many days without finishing counts as abandoned in the reports.
     report_abandoned_after_days: int = 14
+    # Choices go to WhatsApp carers as buttons inside the 24h window, once `carertext whatsapp-buttons` has made them.
+    whatsapp_buttons: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

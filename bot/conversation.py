@@ -7,14 +7,15 @@ import os
 import socket
 import threading
 import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from bot import handoff as handoffs
-from bot import outbox
+from bot import outbox, whatsapp_buttons
 from bot.adapters.rasa_client import RasaUnavailable
 from bot.clock import as_utc
 from bot.models import Answer, Carer, Conversation, Message
@@ -26,12 +27,48 @@ log = logging.getLogger("carertext.conversation")
 OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
 OPT_IN_WORDS = {"start", "unstop"}
 
+# The reply path's statements, built once: building one costs more than running it (about 1 ms).
+_older = aliased(Message)
+HEAD = (
+    select(Message, Conversation,
+           select(_older.created_at)
+           .where(_older.carer_id == Message.carer_id, _older.direction == "in", _older.id < Message.id)
+           .order_by(_older.id.desc()).limit(1).correlate(Message).scalar_subquery())
+    .join(Conversation, Conversation.id == Message.conversation_id)
+    .where(Message.carer_id == bindparam("p_carer_id"), Message.direction == "in",
+           Message.state.in_(("pending", "processing")))
+    .order_by(Message.id).limit(1)
+)
+TAKE_LEASE = (
+    update(Carer)
+    .where(Carer.id == bindparam("p_carer_id"),
+           or_(Carer.lease_until.is_(None), Carer.lease_until < bindparam("p_now"),
+               Carer.lease_owner == bindparam("p_owner")))
+    .values(lease_owner=bindparam("p_owner"), lease_until=bindparam("p_until"))
+    .returning(Carer)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+
 EventHandler = Callable[[Session, Any, Carer, Conversation, Message, dict], None]
 
 
 def keyword(text: str) -> str:
     """The message as a single bare word, if it is one ("Stop." -> "stop")."""
     return "".join(ch for ch in text.strip().lower() if ch.isalnum())
+
+
+@dataclass
+class Turn:
+    """One carer message on its way to Rasa: what was read before the call, kept for after it."""
+
+    msg: Message
+    carer: Carer
+    conv: Conversation
+    text: str
+    key: str
+    retry: bool
+    rotate: bool
+    metadata: dict = field(default_factory=dict)
 
 
 class Conversations:
@@ -77,18 +114,16 @@ class Conversations:
             owner = self._thread.owner = f"{uuid.uuid4().hex[:12]}:{self.worker_id}"[:64]
         return owner
 
-    def _lease(self, carer_id: int) -> bool:
+    def _lease_in(self, session: Session, carer_id: int) -> Carer | None:
+        """Take or renew this carer's lease in the caller's transaction; the carer, or None if another holds it."""
         now = self.s.clock.now()
         until = now + timedelta(seconds=self.s.settings.lease_seconds)
+        return session.scalars(TAKE_LEASE, {"p_carer_id": carer_id, "p_now": now, "p_owner": self.lease_owner,
+                                            "p_until": until}).first()
+
+    def _lease(self, carer_id: int) -> bool:
         with self.s.db.session() as session:
-            result = session.execute(
-                update(Carer)
-                .where(Carer.id == carer_id,
-                       or_(Carer.lease_until.is_(None), Carer.lease_until < now, Carer.lease_owner == self.lease_owner))
-                .values(lease_owner=self.lease_owner, lease_until=until)
-                .execution_options(synchronize_session=False)
-            )
-            return result.rowcount == 1
+            return self._lease_in(session, carer_id) is not None
 
     def _release(self, carer_id: int) -> None:
         with self.s.db.session() as session:
@@ -110,119 +145,114 @@ class Conversations:
                         and carer.lease_until and as_utc(carer.lease_until) > now)
 
     def process_leased(self, carer_id: int) -> int:
-        """Handle one carer's waiting messages if no other worker holds them."""
-        if not self._lease(carer_id):
-            return 0
+        """Handle this carer's waiting messages in the order they came, if no other worker holds the carer."""
+        done, held = 0, False
         try:
-            return self.process_carer(carer_id)
+            while True:
+                with self.s.db.session() as session:
+                    # Lease (or renew: a long burst must not let another worker in), the next message,
+                    # its conversation and what comes before Rasa: one transaction on the reply path.
+                    outbox.expect_replies(session, carer_id)
+                    carer = self._lease_in(session, carer_id)
+                    if carer is None:
+                        return done  # another worker holds the carer: leave it to them
+                    held = True
+                    row = self._head(session, carer_id)
+                    if row is None:
+                        return done
+                    msg, conv, previous_at = row
+                    if msg.next_attempt_at is not None and as_utc(msg.next_attempt_at) > self.s.clock.now():
+                        return done
+                    turn = self._open(session, msg, carer, conv, previous_at)
+                if turn is not None and not self._talk(turn):
+                    return done
+                done += 1
         finally:
-            self._release(carer_id)
+            if held:
+                self._release(carer_id)
 
-    def process_carer(self, carer_id: int) -> int:
-        """Handle this carer's waiting messages in the order they came; stop at one that must wait."""
-        done = 0
-        while True:
-            now = self.s.clock.now()
-            with self.s.db.session() as session:
-                head = session.scalars(
-                    select(Message)
-                    .where(Message.carer_id == carer_id, Message.direction == "in",
-                           Message.state.in_(("pending", "processing")))
-                    .order_by(Message.id).limit(1)
-                ).first()
-            if head is None:
-                return done
-            if head.next_attempt_at is not None and as_utc(head.next_attempt_at) > now:
-                return done
-            if not self.handle(head.id, loaded=head):
-                return done
-            done += 1
-            if not self._lease(carer_id):  # renew: a long burst must not let another worker in
-                return done  # the lease ran out and another worker holds the carer now: leave it to them
+    def _head(self, session: Session, carer_id: int):
+        """The carer's oldest unfinished message, its conversation and when the carer's message before it came."""
+        return session.execute(HEAD, {"p_carer_id": carer_id}).first()
 
     # -- one message -----------------------------------------------------------------------------
 
-    def handle(self, message_id: int, loaded: Message | None = None) -> bool:
-        """Process one stored message; False when it must be retried later (Rasa unreachable)."""
+    def _open(self, session: Session, msg: Message, carer: Carer, conv: Conversation, previous_at) -> Turn | None:
+        """Everything before Rasa: opt-out, safeguarding, a person holding the conversation; None when done."""
         settings = self.s.settings
-        with self.s.db.session() as session:
-            if loaded is not None:
-                session.add(loaded)  # just read under this carer's lease: no need to read it again
-                msg = loaded
-            else:
-                msg = session.get(Message, message_id)
-            if msg is None or msg.state not in ("pending", "processing"):
-                return True
-            carer = session.get(Carer, msg.carer_id)
-            conv = session.get(Conversation, msg.conversation_id)
-            retry = msg.attempts > 0
-            msg.state, msg.attempts = "processing", msg.attempts + 1
-            text = (msg.body or "").strip()
-            word = keyword(text)
-            for hook in self.s.on_inbound:
-                hook(session, carer, conv, msg)
-            if word in OPT_OUT_WORDS:
-                self._opt_out(session, carer, conv, msg)
-                return self._finish(session, msg)
-            if carer.opted_out:
-                if word not in OPT_IN_WORDS and word != "yes":
-                    return self._finish(session, msg)  # kept, never answered: they said STOP
-                carer.opted_out, carer.opted_out_at = False, None
-                text = "start"
-            concern = screen(text) if text else None
-            if concern is not None:
-                self._crisis(session, carer, conv, msg, concern.flags)
-                return self._finish(session, msg)
-            if conv.state != "bot":
-                return self._finish(session, msg)  # a person holds the conversation: the console shows it
-            if not text:
-                self._say(session, carer, conv, msg, "media_received" if msg.num_media else "empty_message")
-                return self._finish(session, msg)
-            sender, key = conv.rasa_sender, msg.twilio_sid or f"m{msg.id}"
-            rotate = conv.turns_in_session >= settings.rasa_session_turns
-            metadata = {"channel": msg.channel, "language": carer.language, "message_key": key,
-                        "resumed_after_hours": self._hours_since_previous(session, msg)}
+        retry = msg.attempts > 0
+        msg.state, msg.attempts = "processing", msg.attempts + 1
+        text = (msg.body or "").strip()
+        word = keyword(text)
+        for hook in self.s.on_inbound:
+            hook(session, carer, conv, msg)
+        if word in OPT_OUT_WORDS:
+            self._opt_out(session, carer, conv, msg)
+            return self._finish(session, msg)
+        if carer.opted_out:
+            if word not in OPT_IN_WORDS and word != "yes":
+                return self._finish(session, msg)  # kept, never answered: they said STOP
+            carer.opted_out, carer.opted_out_at = False, None
+            text = "start"
+        concern = screen(text) if text else None
+        if concern is not None:
+            self._crisis(session, carer, conv, msg, concern.flags)
+            return self._finish(session, msg)
+        if conv.state != "bot":
+            return self._finish(session, msg)  # a person holds the conversation: the console shows it
+        if not text:
+            self._say(session, carer, conv, msg, "media_received" if msg.num_media else "empty_message")
+            return self._finish(session, msg)
+        hours = 0.0
+        if previous_at is not None:
+            hours = round((as_utc(msg.created_at) - as_utc(previous_at)).total_seconds() / 3600, 2)
+        key = msg.twilio_sid or f"m{msg.id}"
+        return Turn(msg=msg, carer=carer, conv=conv, text=text, key=key, retry=retry,
+                    rotate=conv.turns_in_session >= settings.rasa_session_turns,
+                    metadata={"channel": msg.channel, "language": carer.language, "message_key": key,
+                              "resumed_after_hours": hours})
+
+    def _talk(self, turn: Turn) -> bool:
+        """Ask Rasa and turn its answer into replies; False when it must be retried later (Rasa unreachable)."""
+        sender = turn.conv.rasa_sender
         try:
-            if rotate:
+            if turn.rotate:
                 self.s.rasa.new_session(sender)
-            replies = self.s.rasa.replies_after(sender, key) if retry else None
+            replies = self.s.rasa.replies_after(sender, turn.key) if turn.retry else None
             if replies is None:
-                replies = self.s.rasa.reply(sender, text, metadata)
+                replies = self.s.rasa.reply(sender, turn.text, turn.metadata)
         except RasaUnavailable as exc:
-            self._wait_for_rasa(message_id, str(exc))
+            self._wait_for_rasa(turn.msg.id, str(exc))
             return False
+        msg, carer, conv = turn.msg, turn.carer, turn.conv
         with self.s.db.session() as session:
             # The rows read before the Rasa call are still current (the lease keeps other workers off
             # this carer); re-attaching them saves three round trips on the reply path.
             for row in (msg, carer, conv):
                 session.add(row)
-            if rotate:
+            outbox.expect_replies(session, carer.id)
+            if turn.rotate:
                 conv.turns_in_session, conv.sessions_started = 0, conv.sessions_started + 1
             conv.turns_in_session += 1
+            conv.last_message_at = msg.created_at  # set before the replies' flush: one UPDATE, not two
             carer.apology_sent_at = None
             self.apply_replies(session, carer, conv, msg, replies)
-            return self._finish(session, msg)
+            self._finish(session, msg)
+        return True
 
-    def _finish(self, session: Session, msg: Message) -> bool:
+    def _finish(self, session: Session, msg: Message) -> None:
         msg.state, msg.processed_at, msg.next_attempt_at = "done", self.s.clock.now(), None
         conv = session.get(Conversation, msg.conversation_id)
         if conv is not None:
             conv.last_message_at = msg.created_at
-        carer_id = msg.carer_id
+        # The first reply is claimed in this same transaction, so it leaves without another round trip.
+        first = self.s.outbox.claim_first(session)
         session.commit()
         # Replies leave at once from this thread: no polling interval on the reply path.
-        self.s.outbox.send_for_carer(carer_id)
-        return True
-
-    def _hours_since_previous(self, session: Session, msg: Message) -> float:
-        previous = session.scalars(
-            select(Message.created_at)
-            .where(Message.carer_id == msg.carer_id, Message.direction == "in", Message.id < msg.id)
-            .order_by(Message.id.desc()).limit(1)
-        ).first()
-        if previous is None:
-            return 0.0
-        return round((as_utc(msg.created_at) - as_utc(previous)).total_seconds() / 3600, 2)
+        if first is not None:
+            self.s.outbox.send_claimed(session, first)
+        self.s.outbox.send_for_carer(msg.carer_id)
+        return None
 
     def _wait_for_rasa(self, message_id: int, reason: str) -> None:
         """Keep the message; try again with backoff; one kind apology if the wait grows long."""
@@ -261,18 +291,22 @@ class Conversations:
             elif isinstance(custom, dict) and custom.get("say"):
                 body = self.s.catalogue.render(custom["say"], carer.language, custom.get("vars"),
                                                custom.get("choices"))
-                self._enqueue(session, carer, conv, msg, body, kind)
+                # On WhatsApp, in the window, the same choices as buttons; body stays the numbered text.
+                buttons = whatsapp_buttons.for_reply(session, self.s, carer, msg, custom)
+                self._enqueue(session, carer, conv, msg, body, kind, **buttons)
             elif item.get("text"):
                 self._enqueue(session, carer, conv, msg, item["text"], kind)
 
     def _say(self, session, carer, conv, msg, key: str, kind: str = "reply", **variables) -> None:
         self._enqueue(session, carer, conv, msg, self.s.catalogue.text(key, carer.language, **variables), kind)
 
-    def _enqueue(self, session, carer, conv, msg, body: str, kind: str) -> None:
+    def _enqueue(self, session, carer, conv, msg, body: str, kind: str, content_sid: str | None = None,
+                 content_variables: dict | None = None) -> None:
         # A reply goes back on the channel the carer used for that message.
         outbox.enqueue(session, self.s.clock.now(), carer=carer, conversation=conv, body=body, kind=kind,
                        in_reply_to=msg.id if msg is not None else None,
-                       channel=msg.channel if msg is not None else None)
+                       channel=msg.channel if msg is not None else None,
+                       content_sid=content_sid, content_variables=content_variables)
 
     def _opt_out(self, session, carer: Carer, conv: Conversation, msg: Message) -> None:
         now = self.s.clock.now()

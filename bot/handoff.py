@@ -56,12 +56,22 @@ def open_handoff(session: Session, now, *, carer: Carer, conversation: Conversat
 
 
 def alert_duty(session: Session, now, settings, catalogue, handoff: Handoff) -> None:
-    """Tell the duty contact at once, through the same outbox, by SMS to the duty phone."""
-    if not settings.duty_phone:
-        log.warning("no DUTY_PHONE set: urgent handoff %s shows only in the console", handoff.id)
+    """Tell the duty contact at once, through the same outbox: SMS to the duty phone and/or e-mail."""
+    emails = [a.strip() for a in settings.duty_email.split(",") if a.strip()]
+    if not settings.duty_phone and not emails:
+        log.warning("no DUTY_PHONE or DUTY_EMAIL set: urgent handoff %s shows only in the console", handoff.id)
         return
-    body = catalogue.text("duty_alert", flags=", ".join(handoff.risk_flags or []), case=handoff.id)
-    outbox.enqueue(session, now, carer=None, body=body, kind="alert", to_address=settings.duty_phone, channel="sms")
+    flags = ", ".join(handoff.risk_flags or [])
+    if settings.duty_phone:
+        body = catalogue.text("duty_alert", flags=flags, case=handoff.id)
+        outbox.enqueue(session, now, carer=None, body=body, kind="alert", to_address=settings.duty_phone,
+                       channel="sms")
+    # No name, number or words of the carer's in an e-mail: only the case and a link behind the console's sign-in.
+    link = f"{settings.public_base_url.rstrip('/')}/console/handoffs/{handoff.id}"
+    body = (catalogue.text("duty_alert_subject", case=handoff.id) + "\n"
+            + catalogue.text("duty_alert_email", flags=flags, case=handoff.id, link=link))
+    for address in emails:
+        outbox.enqueue(session, now, carer=None, body=body, kind="alert", to_address=address, channel=outbox.EMAIL)
 
 
 # -- the queue -----------------------------------------------------------------------------------

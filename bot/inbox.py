@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.models import Carer, Conversation, Message
+from bot.whatsapp_buttons import tapped_choice
 
 SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 MAX_BODY = 1600 * 4  # Twilio caps inbound at 1,600; keep a margin, never a crash on more.
@@ -45,7 +46,8 @@ class IncomingMessage:
             num_media = int(form.get("NumMedia") or 0)
         except ValueError:
             num_media = 0
-        body = clean_text(form.get("Body") or "")[:MAX_BODY]
+        # A tapped WhatsApp button is kept as the numbered line the carer saw, which Rasa reads as the choice.
+        body = clean_text(tapped_choice(form) or form.get("Body") or "")[:MAX_BODY]
         return cls(
             message_sid=_field(form.get("MessageSid") or form.get("SmsMessageSid")),
             account_sid=_field(form.get("AccountSid")),
@@ -73,50 +75,54 @@ def clean_text(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
 
 
-def find_or_create_carer(session: Session, phone: str, channel: str, clock: Clock) -> Carer:
-    """The carer with this number, created on first contact (a race with a twin request is survived)."""
-    carer = session.scalars(select(Carer).where(Carer.phone == phone)).first()
-    if carer is not None:
-        return carer
-    try:
-        with session.begin_nested():
-            carer = Carer(phone=phone, channel=channel, created_at=clock.now())
-            session.add(carer)
-    except IntegrityError:
-        carer = session.scalars(select(Carer).where(Carer.phone == phone)).one()
-    return carer
+# Built once: on the webhook's path, building a statement costs more than running it.
+CARER_AND_CONVERSATION = (
+    select(Carer, Conversation)
+    .outerjoin(Conversation, and_(Conversation.carer_id == Carer.id, Conversation.state != "closed"))
+    .where(Carer.phone == bindparam("phone"))
+    .order_by(Conversation.id.desc())
+    .limit(1)
+)
 
 
-def current_conversation(session: Session, carer: Carer, clock: Clock) -> Conversation:
-    """The carer's open conversation, started if there is none."""
-    conv = session.scalars(
-        select(Conversation)
-        .where(Conversation.carer_id == carer.id, Conversation.state != "closed")
-        .order_by(Conversation.id.desc())
-    ).first()
+def carer_and_conversation(session: Session, phone: str, channel: str,
+                           clock: Clock) -> tuple[Carer, Conversation]:
+    """The carer with this number and their open conversation, in one query; both made on first contact."""
+    row = session.execute(CARER_AND_CONVERSATION, {"phone": phone}).first()
+    carer, conv = row if row is not None else (None, None)
+    if carer is None:
+        try:
+            with session.begin_nested():
+                carer = Carer(phone=phone, channel=channel, created_at=clock.now())
+                session.add(carer)
+        except IntegrityError:  # a twin request made the carer a moment ago
+            carer = session.scalars(select(Carer).where(Carer.phone == phone)).one()
+            conv = _open_conversation(session, carer)
     if conv is None:
         try:
             with session.begin_nested():
                 conv = Conversation(carer_id=carer.id, started_at=clock.now())
                 session.add(conv)
         except IntegrityError:  # a twin request started it a moment ago
-            conv = session.scalars(
-                select(Conversation).where(Conversation.carer_id == carer.id, Conversation.state != "closed")
-            ).one()
-    return conv
+            conv = _open_conversation(session, carer)
+    return carer, conv
+
+
+def _open_conversation(session: Session, carer: Carer) -> Conversation | None:
+    return session.scalars(
+        select(Conversation).where(Conversation.carer_id == carer.id, Conversation.state != "closed")
+        .order_by(Conversation.id.desc())
+    ).first()
 
 
 def receive(session: Session, incoming: IncomingMessage, clock: Clock) -> Message | None:
-    """Store an inbound message; None when Twilio already gave us this MessageSid."""
-    if session.scalars(select(Message.id).where(Message.twilio_sid == incoming.message_sid)).first():
-        return None
-    carer = find_or_create_carer(session, incoming.phone, incoming.channel, clock)
+    """Store an inbound message; None when Twilio already gave us this MessageSid (nothing is changed then)."""
+    carer, conv = carer_and_conversation(session, incoming.phone, incoming.channel, clock)
     now = clock.now()
     carer.channel = incoming.channel
     carer.last_inbound_at = now
     if incoming.profile_name and not carer.profile_name:
         carer.profile_name = incoming.profile_name[:200]
-    conv = current_conversation(session, carer, clock)
     message = Message(
         carer_id=carer.id,
         conversation_id=conv.id,
@@ -129,9 +135,12 @@ def receive(session: Session, incoming: IncomingMessage, clock: Clock) -> Messag
         state="pending",
         created_at=now,
     )
+    session.add(message)
     try:
-        with session.begin_nested():
-            session.add(message)
+        # The unique MessageSid is the duplicate check: no read first, and a twin request in flight
+        # waits on the index, then lands here. The whole unit is undone, so a retry changes nothing.
+        session.flush()
     except IntegrityError:
-        return None  # the same MessageSid arrived twice at once
+        session.rollback()
+        return None
     return message

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -167,3 +167,21 @@ class StatusEvent(Base):
     status: Mapped[str] = mapped_column(String(16))
     error_code: Mapped[Optional[int]]
     received_at: Mapped[datetime]
+
+
+class ChoiceButtons(Base):
+    """A Twilio Content (HX...) showing one set of choices as WhatsApp buttons or a list, in one language."""
+
+    __tablename__ = "choice_buttons"
+    __table_args__ = (UniqueConstraint("language", "choices", name="uq_choice_buttons_set"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    # The choices' catalogue keys in the order Rasa sends them, comma-separated ("choice.yes,choice.no").
+    choices: Mapped[str] = mapped_column(String(400))
+    # twilio/quick-reply (up to 3) or twilio/list-picker (up to 10)
+    content_type: Mapped[str] = mapped_column(String(32))
+    content_sid: Mapped[str] = mapped_column(String(34), unique=True)
+    # What the Content was made from (texts, type, limits): a changed catalogue text makes the row stale.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

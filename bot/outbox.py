@@ -6,9 +6,10 @@ import logging
 import random
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
+from bot.adapters.mailer import MailFailed
 from bot.adapters.twilio_sender import Outgoing, SendFailed
 from bot.catalogue import segments
 from bot.clock import as_utc
@@ -26,7 +27,34 @@ TWILIO_STATUSES = frozenset(STATUS_RANK) | {"receiving", "received", "partially_
 WHATSAPP_WINDOW = timedelta(hours=24)
 OPTED_OUT = 21610
 OUTSIDE_WINDOW = 63016
+EMAIL = "email"  # a staff alert's channel: sent by the mailer, never to a carer
 # A send's lease is twice LEASE_SECONDS (60 s by default): a sender that died is taken over after it.
+
+
+# Session keys: the carer whose first reply this unit of work may claim, and that reply.
+REPLIES_FOR, FIRST_REPLY = "carertext.replies_for", "carertext.first_reply"
+
+
+# Claim a due message: pending and due, or sending by a sender that died (its lease has run out).
+# Built once: on the reply path, building a statement costs more than running it.
+CLAIM = (
+    update(Message)
+    .where(
+        Message.id == bindparam("p_id"),
+        or_(
+            and_(Message.state == "pending",
+                 or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= bindparam("p_now"))),
+            and_(Message.state == "sending", Message.next_attempt_at <= bindparam("p_now")),
+        ),
+    )
+    .values(state="sending", attempts=Message.attempts + 1, next_attempt_at=bindparam("p_until"))
+    .returning(Message)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+_ahead = aliased(Message)
+CLAIM_IF_NEXT = CLAIM.where(~exists().where(
+    _ahead.carer_id == bindparam("p_carer_id"), _ahead.direction == "out",
+    _ahead.state.in_(("pending", "sending")), _ahead.id < bindparam("p_id")))
 
 
 def sending_lease(settings) -> timedelta:
@@ -59,7 +87,14 @@ def enqueue(session: Session, now, *, carer: Carer | None, body: str | None, kin
     )
     session.add(message)
     session.flush()
+    if carer is not None and session.info.get(REPLIES_FOR) == carer.id:
+        session.info.setdefault(FIRST_REPLY, message)
     return message
+
+
+def expect_replies(session: Session, carer_id: int) -> None:
+    """Remember the first message queued for this carer in this session, for claim_first."""
+    session.info[REPLIES_FOR] = carer_id
 
 
 def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
@@ -86,6 +121,15 @@ def _advance(message: Message, status: str, error_code: int | None, now) -> bool
     return True
 
 
+def _same_message(found_body: str, outgoing: Outgoing) -> bool:
+    """Whether a message Twilio holds is this one: the same text, or for a Content (template or
+    buttons), Twilio's rendering of it, which holds every variable we filled in."""
+    if not outgoing.content_sid:
+        return found_body == outgoing.body
+    values = [str(v) for v in (outgoing.content_variables or {}).values() if str(v).strip()]
+    return bool(values) and all(v in found_body for v in values)
+
+
 class Outbox:
     """Claims due outbound messages and hands them to Twilio, with retries."""
 
@@ -96,6 +140,8 @@ class Outbox:
         self.clock = clock
         # Set by the reminders module: what to do with free text to a closed WhatsApp window.
         self.on_outside_window = on_outside_window
+        # Staff e-mail (bot/adapters/mailer.py), set when SMTP_URL is.
+        self.mailer = None
         # Called as hook(session, message) once a message is settled: sent, skipped or failed for good.
         self.on_settled: list = []
         # Called as hook(session, message) just before a send; a moment returned puts the message back until then.
@@ -154,25 +200,27 @@ class Outbox:
             sent += self.send_one(head.id)
         return sent
 
-    def _claim(self, session: Session, message_id: int) -> Message | None:
-        """Take a due message for this sender, in the caller's transaction; None if another has it."""
+    def _claim(self, session: Session, message_id: int, carer_id: int | None = None) -> Message | None:
+        """Take a due message for this sender, in the caller's transaction; None if another has it.
+
+        With carer_id, only when nothing of that carer's is waiting ahead of it, so replies keep order."""
         now = self.clock.now()
-        return session.scalars(
-            update(Message)
-            .where(
-                Message.id == message_id,
-                or_(
-                    and_(Message.state == "pending",
-                         or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now)),
-                    # a sender that died mid-send: its lease has run out
-                    and_(Message.state == "sending", Message.next_attempt_at <= now),
-                ),
-            )
-            .values(state="sending", attempts=Message.attempts + 1,
-                    next_attempt_at=now + sending_lease(self.settings))
-            .returning(Message)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        ).first()
+        params = {"p_id": message_id, "p_now": now, "p_until": now + sending_lease(self.settings)}
+        if carer_id is None:
+            return session.scalars(CLAIM, params).first()
+        return session.scalars(CLAIM_IF_NEXT, {**params, "p_carer_id": carer_id}).first()
+
+    def claim_first(self, session: Session) -> Message | None:
+        """Claim the first message queued in this transaction for the carer named by expect_replies, if next in line."""
+        first = session.info.pop(FIRST_REPLY, None)
+        if first is None:
+            return None
+        return self._claim(session, first.id, carer_id=first.carer_id)
+
+    def send_claimed(self, session: Session, message: Message) -> int:
+        """Send a message already claimed and committed in this session; 1 if Twilio took it."""
+        carer = session.get(Carer, message.carer_id) if message.carer_id else None
+        return self._send_claimed(session, message, carer)
 
     def send_one(self, message_id: int) -> int:
         """Claim one message and send it; 1 if Twilio took it."""
@@ -181,37 +229,69 @@ class Outbox:
             if message is None:
                 return 0
             carer = session.get(Carer, message.carer_id) if message.carer_id else None
-            outgoing, skip = self._outgoing(session, message, carer)
-            if skip:
-                message.state, message.error_note = "skipped", skip
-                message.processed_at = self.clock.now()
-                log.info("outbound skipped msg=%s reason=%s", message.id, skip)
-                self._settled(session, message)
+            return self._send_claimed(session, message, carer)
+
+    def _send_claimed(self, session: Session, message: Message, carer: Carer | None) -> int:
+        if message.channel == EMAIL:
+            return self._send_email(session, message)
+        outgoing, skip = self._outgoing(session, message, carer)
+        if skip:
+            message.state, message.error_note = "skipped", skip
+            message.processed_at = self.clock.now()
+            log.info("outbound skipped msg=%s reason=%s", message.id, skip)
+            self._settled(session, message)
+            session.commit()
+            return 0
+        for hook in self.before_send:
+            later = hook(session, message)
+            if later is not None:  # not an attempt: put it back as it was, due at that moment
+                message.state, message.next_attempt_at, message.attempts = "pending", later, message.attempts - 1
+                session.commit()
                 return 0
-            for hook in self.before_send:
-                later = hook(session, message)
-                if later is not None:  # not an attempt: put it back as it was, due at that moment
-                    message.state, message.next_attempt_at, message.attempts = "pending", later, message.attempts - 1
-                    return 0
-            # After a 5xx, or a sender that died mid-send (no note), Twilio may have it already.
-            if message.attempts > 1 and message.error_note in ("ambiguous", None):
-                already = self._already_sent(message, outgoing)
-                if already:
-                    self._mark_sent(session, message, already, None)
-                    self._settled(session, message)
-                    return 1
+        # After a 5xx, or a sender that died mid-send (no note), Twilio may have it already.
+        if message.attempts > 1 and message.error_note in ("ambiguous", None):
+            already = self._already_sent(message, outgoing)
+            if already:
+                self._mark_sent(session, message, already, None)
+                self._settled(session, message)
+                session.commit()
+                return 1
+        session.commit()  # the claim is everyone's to see before the slow call; no transaction held over it
         try:
             result = self.sender.send(outgoing, self.settings.status_callback_url)
         except SendFailed as exc:
-            self._failed(message_id, exc)
+            self._failed(session, message, exc)
             return 0
-        with self.db.session() as session:
-            # Read just after the claim, and the claim keeps other senders off it: no need to re-read.
-            session.add(message)
-            if carer is not None:
-                session.add(carer)
-            self._mark_sent(session, message, result.sid, result.num_segments, result.status)
-            self._settled(session, message)
+        # Read just after the claim, and the claim keeps other senders off it: no need to re-read.
+        self._mark_sent(session, message, result.sid, result.num_segments, result.status)
+        self._settled(session, message)
+        session.commit()
+        return 1
+
+    def _send_email(self, session: Session, message: Message) -> int:
+        """Staff e-mail (the duty alert) rides the same claims and retries; the first line is the subject."""
+        subject, _, text = (message.body or "").partition("\n")
+        session.commit()
+        try:
+            if self.mailer is None:
+                raise MailFailed("no SMTP_URL set", retryable=False)
+            self.mailer.send(message.to_address, subject.strip(), text.strip())
+        except MailFailed as exc:
+            now = self.clock.now()
+            if exc.retryable and message.attempts < self.settings.outbox_max_attempts:
+                message.state, message.error_note = "pending", "retry"
+                message.next_attempt_at = now + timedelta(seconds=backoff(message.attempts))
+            else:
+                message.state, message.error_note, message.processed_at = "failed", str(exc)[:200], now
+                self._settled(session, message)
+            log.warning("e-mail failed msg=%s reason=%s next=%s", message.id, exc, message.state)
+            session.commit()
+            return 0
+        message.state, message.processed_at, message.next_attempt_at = "sent", self.clock.now(), None
+        message.delivery_status = "sent"
+        self._settled(session, message)
+        session.commit()
+        log.info("e-mail sent msg=%s kind=%s", message.id, message.kind)
         return 1
 
     def _settled(self, session: Session, message: Message) -> None:
@@ -249,7 +329,7 @@ class Outbox:
         try:
             since = (as_utc(message.created_at) - timedelta(minutes=1)).isoformat()
             for found in self.sender.recent_to(outgoing.to, since):
-                if found.get("body") == outgoing.body:
+                if _same_message(found.get("body") or "", outgoing):
                     return found["sid"]
         except SendFailed:
             pass  # cannot check: the risk of a double send is recorded on the message
@@ -268,27 +348,26 @@ class Outbox:
             _advance(message, ev.status, ev.error_code, now)
         log.info("outbound sent msg=%s kind=%s", message.id, message.kind)
 
-    def _failed(self, message_id: int, exc: SendFailed) -> None:
+    def _failed(self, session: Session, message: Message, exc: SendFailed) -> None:
         now = self.clock.now()
-        with self.db.session() as session:
-            message = session.get(Message, message_id)
-            message.error_code = exc.code
-            if exc.code == OPTED_OUT:
-                carer = session.get(Carer, message.carer_id) if message.carer_id else None
-                if carer is not None:
-                    carer.opted_out, carer.opted_out_at = True, now
-                message.state, message.error_note = "failed", "opted_out"
-            elif exc.code == OUTSIDE_WINDOW and self.on_outside_window is not None:
-                message.state, message.error_note = "pending", "outside_window"
-                message.next_attempt_at = now
-            elif exc.retryable and message.attempts < self.settings.outbox_max_attempts:
-                message.state = "pending"
-                message.error_note = "ambiguous" if exc.ambiguous else "retry"
-                message.next_attempt_at = now + timedelta(seconds=backoff(message.attempts))
-            else:
-                message.state, message.error_note = "failed", f"twilio {exc.status}"
-            message.processed_at = now
-            if message.state == "failed":
-                self._settled(session, message)
-            log.warning("outbound failed msg=%s code=%s status=%s next=%s",
-                        message.id, exc.code, exc.status, message.state)
+        message.error_code = exc.code
+        if exc.code == OPTED_OUT:
+            carer = session.get(Carer, message.carer_id) if message.carer_id else None
+            if carer is not None:
+                carer.opted_out, carer.opted_out_at = True, now
+            message.state, message.error_note = "failed", "opted_out"
+        elif exc.code == OUTSIDE_WINDOW and self.on_outside_window is not None:
+            message.state, message.error_note = "pending", "outside_window"
+            message.next_attempt_at = now
+        elif exc.retryable and message.attempts < self.settings.outbox_max_attempts:
+            message.state = "pending"
+            message.error_note = "ambiguous" if exc.ambiguous else "retry"
+            message.next_attempt_at = now + timedelta(seconds=backoff(message.attempts))
+        else:
+            message.state, message.error_note = "failed", f"twilio {exc.status}"
+        message.processed_at = now
+        if message.state == "failed":
+            self._settled(session, message)
+        log.warning("outbound failed msg=%s code=%s status=%s next=%s",
+                    message.id, exc.code, exc.status, message.state)
+        session.commit()

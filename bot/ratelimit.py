@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, ForeignKey, select
+from sqlalchemy import DateTime, ForeignKey, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -33,11 +33,14 @@ class RateBucket(Base):
     notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+BUCKET = select(RateBucket).where(RateBucket.carer_id == bindparam("carer_id"))
+# On PostgreSQL two webhooks of one number at once take turns; SQLite serialises writers anyway.
+BUCKET_LOCKED = BUCKET.with_for_update()
+
+
 def _bucket(session: Session, carer_id: int, now: datetime) -> RateBucket:
-    query = select(RateBucket).where(RateBucket.carer_id == carer_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()  # two webhooks of one number at once take turns
-    bucket = session.scalars(query).first()
+    query = BUCKET_LOCKED if session.get_bind().dialect.name == "postgresql" else BUCKET
+    bucket = session.scalars(query, {"carer_id": carer_id}).first()
     if bucket is not None:
         return bucket
     try:
@@ -45,7 +48,7 @@ def _bucket(session: Session, carer_id: int, now: datetime) -> RateBucket:
             bucket = RateBucket(carer_id=carer_id, next_free_at=now)
             session.add(bucket)
     except IntegrityError:
-        bucket = session.scalars(query).one()
+        bucket = session.scalars(query, {"carer_id": carer_id}).one()
     return bucket
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, select, text, update
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, bindparam, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot import outbox
@@ -100,15 +100,21 @@ def _is_nudge(kind: str) -> bool:
     return kind.startswith(NUDGE_KINDS_PREFIX)
 
 
+# Run on every carer's message: built once, as building costs more than running it.
+CANCEL_NUDGES = (update(Reminder)
+                 .where(Reminder.carer_id == bindparam("p_carer_id"), Reminder.state == "pending",
+                        Reminder.kind != REVIEW)
+                 .values(state="cancelled", reason=bindparam("p_reason"))
+                 .execution_options(synchronize_session=False))
+CANCEL_NUDGES_BUT = CANCEL_NUDGES.where(Reminder.anchor_at != bindparam("p_anchor"))
+
+
 def cancel_nudges(session: Session, carer_id: int, reason: str, keep_anchor: datetime | None = None) -> int:
     """Cancel a carer's pending nudges (not the review); returns how many."""
-    query = (update(Reminder)
-             .where(Reminder.carer_id == carer_id, Reminder.state == "pending", Reminder.kind != REVIEW)
-             .values(state="cancelled", reason=reason)
-             .execution_options(synchronize_session=False))
-    if keep_anchor is not None:
-        query = query.where(Reminder.anchor_at != keep_anchor)
-    return session.execute(query).rowcount
+    params = {"p_carer_id": carer_id, "p_reason": reason}
+    if keep_anchor is None:
+        return session.execute(CANCEL_NUDGES, params).rowcount
+    return session.execute(CANCEL_NUDGES_BUT, {**params, "p_anchor": keep_anchor}).rowcount
 
 
 def schedule_nudges(session: Session, pacing: Pacing, now: datetime, carer: Carer, conv: Conversation,
@@ -209,7 +215,8 @@ class Reminders:
         """Any message from the carer cancels the nudges waiting for them."""
         if carer is None:
             return
-        preference(session, carer, self.s.clock.now())
+        # The preference row is made when first needed, from the first message's channel: not here,
+        # where it would cost a read on every carer's message.
         cancel_nudges(session, carer.id, "carer_replied")
 
     def on_progress(self, session, now, carer, conv, msg, ev) -> None:

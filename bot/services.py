@@ -6,6 +6,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.adapters.mailer import Mailer, SmtpMailer
 from bot.adapters.rasa_client import DialogueModel, RasaClient
 from bot.adapters.twilio_sender import MessageSender, TwilioSender
 from bot.catalogue import Catalogue, default_catalogue
@@ -15,7 +16,7 @@ from bot.db import Database
 
 
 # Feature modules that plug into the conversation and the outbox: each has install(services).
-FEATURES: list[str] = ["bot.reminders", "bot.erasure", "bot.broadcasts"]
+FEATURES: list[str] = ["bot.reminders", "bot.erasure", "bot.broadcasts", "bot.whatsapp_buttons"]
 
 
 @dataclass
@@ -29,12 +30,14 @@ class Services:
     sender: MessageSender
     catalogue: Catalogue
     extra: dict[str, Any] = field(default_factory=dict)
+    mailer: Mailer | None = None  # staff e-mail (duty alerts); None without SMTP_URL
 
     def __post_init__(self):
         from bot.conversation import Conversations
         from bot.outbox import Outbox
 
         self.outbox = Outbox(self.db, self.sender, self.settings, self.clock)
+        self.outbox.mailer = self.mailer
         self.conversations = Conversations(self)
         self.wake = None  # set by a Dispatcher running in this process
         # Called as hook(session, carer, conversation, message) when a carer's message is handled.
@@ -50,7 +53,7 @@ class Services:
 
 
 def build(settings: Settings, *, clock: Clock | None = None, rasa: DialogueModel | None = None,
-          sender: MessageSender | None = None, db: Database | None = None) -> Services:
+          sender: MessageSender | None = None, db: Database | None = None, mailer: Mailer | None = None) -> Services:
     """Build the services from settings; tests pass their own clock or fakes."""
     return Services(
         settings=settings,
@@ -60,4 +63,5 @@ def build(settings: Settings, *, clock: Clock | None = None, rasa: DialogueModel
         sender=sender or TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token,
                                       settings.twilio_api_base_url),
         catalogue=default_catalogue(),
+        mailer=mailer or (SmtpMailer(settings.smtp_url, settings.alert_email_from) if settings.smtp_url else None),
     )

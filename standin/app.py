@@ -1,4 +1,4 @@
-"""The stand-in for Twilio's Messages API: validates against Twilio's spec and injects faults."""
+"""The stand-in for Twilio's Messages API (and Content API): validates against Twilio's spec and injects faults."""
 
 from __future__ import annotations
 
@@ -14,56 +14,18 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from standin import callbacks, spec
+from standin import callbacks, content, spec
+from standin.errors import TwilioError, error_body
 from standin.segments import count_segments
 from standin.state import StandinState, Verdict
 
 log = logging.getLogger("standin")
 
-# Codes and statuses per https://www.twilio.com/docs/api/errors; 70002 is our pick for a generic
-# "does not match the API's expected schema", the others are Twilio's own for that rule.
-ERRORS: dict[int, tuple[int, str]] = {
-    20003: (401, "Authenticate"),
-    20404: (404, "The requested resource was not found"),
-    20429: (429, "Too Many Requests"),
-    20500: (500, "Internal Server Error"),
-    20503: (503, "Service Unavailable"),
-    21211: (400, "Invalid 'To' Phone Number"),
-    21212: (400, "Invalid 'From' Phone Number"),
-    21603: (400, "A 'From' phone number or 'MessagingServiceSid' is required."),
-    21604: (400, "A 'To' phone number is required."),
-    21610: (400, "Attempt to send to unsubscribed recipient"),
-    21617: (400, "The concatenated message body exceeds the 1600 character limit."),
-    21619: (400, "A text message Body, MediaUrl or ContentSid must be specified."),
-    63016: (
-        400,
-        "Failed to send freeform message because you are outside the allowed window. "
-        "If you are using WhatsApp, please use a Message Template.",
-    ),
-    70002: (400, "Bad request: the parameters do not match the API's schema."),
-}
 E164 = re.compile(r"^(whatsapp:)?\+[1-9][0-9]{6,14}$")
 # From may also be a short code or an alphanumeric sender ID (1-11 chars, at least one letter).
 SENDER = re.compile(r"^((whatsapp:)?\+[1-9][0-9]{6,14}|[0-9]{3,8}|(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11})$")
 MESSAGE_PATH = "/2010-04-01/Accounts/<account_sid>/Messages/<sid>.json"
 MESSAGES_PATH = "/2010-04-01/Accounts/<account_sid>/Messages.json"
-
-
-class TwilioError(Exception):
-    """A request Twilio would refuse, carrying Twilio's error code."""
-
-    def __init__(self, code: int, detail: str = "", verdict: str = "rejected") -> None:
-        super().__init__(code)
-        self.code, self.detail, self.verdict = code, detail, verdict
-
-
-def error_body(code: int, detail: str = "") -> tuple[dict[str, Any], int]:
-    """Return Twilio's error shape and HTTP status for a code."""
-    status, message = ERRORS[code]
-    if detail:
-        message = f"{message} ({detail})"
-    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status}, status
 
 
 def _bare(address: str) -> str:
@@ -94,8 +56,9 @@ def _rfc2822(at: float) -> str:
     return formatdate(at, usegmt=False).replace("-0000", "+0000")
 
 
-def create_standin(auth_token: str, account_sid: str, spec_path: str | Path | None = None) -> Flask:
-    """Build the stand-in app; its StandinState is app.config["STANDIN_STATE"]."""
+def create_standin(auth_token: str, account_sid: str, spec_path: str | Path | None = None,
+                   content_spec_path: str | Path | None = None) -> Flask:
+    """Build the stand-in app (Messages and Content APIs); its StandinState is app.config["STANDIN_STATE"]."""
     api = spec.load_spec(str(spec_path or spec.default_spec_path()))
     create_schema = spec.create_message_schema(api)
     sid_schema = spec.account_sid_schema(api)
@@ -136,10 +99,23 @@ def create_standin(auth_token: str, account_sid: str, spec_path: str | Path | No
         if len(doc.get("Body", "")) > 1600:
             raise TwilioError(21617)
 
-    def build_message(doc: dict[str, Any], sid: str) -> dict[str, Any]:
+    def content_body(doc: dict[str, Any]) -> tuple[str, bool]:
+        """The body Twilio sends, and whether it needs WhatsApp's open window (free text or a Content made here)."""
+        sid = doc.get("ContentSid")
+        if not sid:
+            return doc.get("Body", ""), True
+        with state.lock:
+            made_here = state.contents.get(sid)
+        if made_here is None:
+            return "", False  # an approved template made elsewhere: the stand-in takes it on trust
+        body = content.rendered_body(made_here, content.content_variables(doc.get("ContentVariables")))
+        if doc["To"].startswith("whatsapp:") and (problems := content.whatsapp_session_problems(made_here)):
+            raise TwilioError(70002, "; ".join(problems))
+        return body, True  # made through the API, never approved: only inside the 24-hour window
+
+    def build_message(doc: dict[str, Any], sid: str, body: str) -> dict[str, Any]:
         """Return a Message resource with every field the spec's schema lists."""
         now = _rfc2822(time.time())
-        body = doc.get("Body", "")
         uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
         return {
             "account_sid": account_sid,
@@ -178,14 +154,14 @@ def create_standin(auth_token: str, account_sid: str, spec_path: str | Path | No
                 raise TwilioError(20429, verdict="fault")
             doc = spec.form_to_document(form, create_schema)
             validate(doc)
+            body, needs_window = content_body(doc)
             to = doc["To"]
             if _listed(to, faults.opted_out):
                 raise TwilioError(21610, verdict="fault")
-            free_form = to.startswith("whatsapp:") and not doc.get("ContentSid")
-            window_closed = free_form and _listed(to, faults.window_closed)
+            window_closed = to.startswith("whatsapp:") and needs_window and _listed(to, faults.window_closed)
             if window_closed and faults.window_mode == "create":
                 raise TwilioError(63016, verdict="fault")
-            message = build_message(doc, "SM" + secrets.token_hex(16))
+            message = build_message(doc, "SM" + secrets.token_hex(16), body)
             failing = state.take("server_error")
             if failing and not faults.accepted_anyway:
                 raise TwilioError(20500 if faults.server_error_status == 500 else 20503, verdict="fault")
@@ -286,4 +262,5 @@ def create_standin(auth_token: str, account_sid: str, spec_path: str | Path | No
             return jsonify({"error": "timeout", "messages": state.list_messages(request.args.get("to"))}), 408
         return jsonify(found), 200
 
+    content.install(app, state, account_sid, authorised, str(content_spec_path or spec.default_content_spec_path()))
     return app

@@ -14,6 +14,8 @@ from werkzeug.datastructures import MultiDict
 ROOT = Path(__file__).resolve().parent.parent
 MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 MESSAGE_SCHEMA = "api.v2010.account.message"
+CONTENTS_PATH = "/v1/Content"
+CONTENT_SCHEMA = "content.v1.content"
 
 
 def default_spec_path() -> Path:
@@ -22,19 +24,26 @@ def default_spec_path() -> Path:
     return Path(env) if env else ROOT / "third_party" / "twilio-oai" / "twilio_api_v2010.json"
 
 
+def default_content_spec_path() -> Path:
+    """Return the Content API spec: Twilio's own copy kept in third_party/."""
+    return ROOT / "third_party" / "twilio-oai" / "twilio_content_v1.json"
+
+
 @lru_cache(maxsize=4)
 def load_spec(path: str) -> dict[str, Any]:
     """Load the spec once per path: it is 1.9 MB."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def _resolve(node: Any, spec: dict[str, Any]) -> Any:
-    """Inline local $refs so the schema stands alone."""
+def _resolve(node: Any, spec: dict[str, Any], names: bool = False) -> Any:
+    """Inline local $refs so the schema stands alone; drop descriptions, never a property so named."""
     if isinstance(node, dict):
-        if "$ref" in node:
+        if "$ref" in node and not names:
             name = node["$ref"].removeprefix("#/components/schemas/")
             return _resolve(spec["components"]["schemas"][name], spec)
-        return {k: _resolve(v, spec) for k, v in node.items() if k != "description"}
+        # In a "properties" map the keys are names (a list item has a property called "description").
+        return {k: _resolve(v, spec, names=k == "properties" and not names) for k, v in node.items()
+                if names or k != "description"}
     if isinstance(node, list):
         return [_resolve(v, spec) for v in node]
     return node
@@ -46,6 +55,20 @@ def create_message_schema(spec: dict[str, Any]) -> dict[str, Any]:
     schema = _resolve(body["content"]["application/x-www-form-urlencoded"]["schema"], spec)
     # Twilio ignores nothing silently for us: a misspelt field is a bug we want to see.
     return {**schema, "additionalProperties": False}
+
+
+def create_content_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """Return CreateContent's JSON schema, closed to unknown properties and unknown content types."""
+    body = spec["paths"][CONTENTS_PATH]["post"]["requestBody"]
+    schema = _resolve(body["content"]["application/json"]["schema"], spec)
+    props = dict(schema["properties"])
+    props["types"] = {**props["types"], "additionalProperties": False}
+    return {**schema, "properties": props, "additionalProperties": False}
+
+
+def content_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """Return the Content resource schema."""
+    return _resolve(spec["components"]["schemas"][CONTENT_SCHEMA], spec)
 
 
 def message_schema(spec: dict[str, Any]) -> dict[str, Any]:

@@ -47,6 +47,8 @@ class StandinState:
         self.lock = threading.Condition()
         self.faults = Faults()
         self.messages: dict[str, dict[str, Any]] = {}
+        # Content API resources (HX...) created here, in creation order.
+        self.contents: dict[str, dict[str, Any]] = {}
         self.created_at: dict[str, float] = {}
         self.requests: list[Verdict] = []
         self.callbacks: list[dict[str, Any]] = []
@@ -56,6 +58,7 @@ class StandinState:
         with self.lock:
             self.faults = Faults()
             self.messages.clear()
+            self.contents.clear()
             self.created_at.clear()
             self.requests.clear()
             self.callbacks.clear()

@@ -54,15 +54,21 @@ class MessageSender(Protocol):
     def recent_to(self, to: str, since_iso: str) -> list[dict]: ...
 
 
+def twilio_client(account_sid: str, auth_token: str, api_base_url: str, timeout: float, domain: str) -> Client:
+    """A twilio-python client; api_base_url (TWILIO_API_BASE_URL) points `domain` at a local stand-in."""
+    # Built when it is needed, never at import time, so tests can choose the URL.
+    client = Client(account_sid, auth_token)
+    if api_base_url:
+        getattr(client, domain).base_url = api_base_url.rstrip("/")
+    client.http_client.timeout = timeout
+    return client
+
+
 class TwilioSender:
     """Sends with `messages.create`; TWILIO_API_BASE_URL points it at a local stand-in."""
 
     def __init__(self, account_sid: str, auth_token: str, api_base_url: str = "", timeout: float = 15.0):
-        # Built when the services are built, never at import time, so tests can choose the URL.
-        self.client = Client(account_sid, auth_token)
-        if api_base_url:
-            self.client.api.base_url = api_base_url.rstrip("/")
-        self.client.http_client.timeout = timeout
+        self.client = twilio_client(account_sid, auth_token, api_base_url, timeout, "api")
 
     def send(self, outgoing: Outgoing, status_callback: str) -> Sent:
         kwargs: dict = {"to": outgoing.to, "status_callback": status_callback}

@@ -30,6 +30,11 @@ def segments(text: str) -> int:
     return 1 if units <= 70 else -(-units // 67)
 
 
+def choice_line(number: int, title: str) -> str:
+    """One numbered choice as a carer reads it ("2. No"); a tapped WhatsApp button is stored the same way."""
+    return f"{number}. {title}"
+
+
 class Catalogue:
     """Texts by language; falls back to the default language for a missing key."""
 
@@ -64,7 +69,7 @@ class Catalogue:
         """A message with numbered choices appended, the way carers reply "1", "2" or "3"."""
         body = self.text(key, language, **(variables or {}))
         if choices:
-            lines = [f"{i}. {self.text(choice, language)}" for i, choice in enumerate(choices, 1)]
+            lines = [choice_line(i, self.text(choice, language)) for i, choice in enumerate(choices, 1)]
             body = body + "\n" + "\n".join(lines)
         return body
 

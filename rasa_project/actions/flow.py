@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from . import local_support
 from . import questions as Q
-from .parsing import normalise, parse_answer, parse_choice, parse_yes_no
+from .parsing import normalise, parse_answer, parse_choice, parse_yes_no, picked_number
 
 # Slot names and their values when nothing has happened yet.
 DEFAULTS: dict[str, Any] = {
@@ -157,6 +157,8 @@ class Conversation:
             return "opt_in" if self.s["opted_out"] or self.in_assessment() else "answer"
         if self.s["opted_out"]:
             return "opt_in" if command == "opt_in" and self.turn.words <= 4 else "silent"
+        if picked_number(self.turn.text) is not None and self.awaits_choice():
+            return "answer"  # a tapped button ("2. Not now") picks a choice, whatever its words sound like
         if t in KEYWORDS:
             k = KEYWORDS[t]
             return "answer" if k == "resume" else k
@@ -183,6 +185,12 @@ class Conversation:
             if command == "human" and q["type"] == "free_text" and not re.search(ASKS_FOR_PERSON, t):
                 return "answer"
         return command
+
+    def awaits_choice(self) -> bool:
+        """Whether the last question came with numbered choices (as buttons on WhatsApp)."""
+        if self.s["pending_erase"] or self.status in ("awaiting_consent", "resume_pending"):
+            return True
+        return self.status == "in_progress" and bool(self.current) and Q.question(self.current)["type"] == "choice"
 
     def do_silent(self) -> None:
         pass

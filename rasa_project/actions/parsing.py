@@ -32,14 +32,26 @@ YES = ["yes", "y", "yep", "yeah", "yea", "ya", "yh", "ye", "yup", "aye", "sure",
        "yes please", "yess", "yesss", "yas", "always", "every night", "most nights", "true", "deffo", "defo"]
 
 
+# A numbered choice line, "2. No": what a carer who taps a WhatsApp button sends (the gateway stores the tap
+# this way), or types after reading the numbered choices.
+_PICKED = re.compile(r"\s*(\d{1,2})\.\s+\S[^\n]*")
+
+
+def picked_number(text: str) -> Optional[int]:
+    """The number of a numbered choice line ("2. No" -> 2), else None."""
+    m = _PICKED.fullmatch(text or "")
+    return int(m.group(1)) if m else None
+
+
 def parse_yes_no(text: str) -> Optional[str]:
     """Return 'yes', 'no', 'sometimes' or None when the reply is unclear."""
     t = normalise(text)
     if not t:
         return None
-    if t in {"1"}:
-        return "yes"
-    if t in {"2"}:
+    picked = picked_number(text)
+    if t in {"1"} or picked == 1:
+        return "yes"  # yes/no choices are always offered as 1. yes, 2. no
+    if t in {"2"} or picked == 2:
         return "no"
     if _has(t, UNSURE):
         return None
@@ -166,8 +178,8 @@ def parse_choice(text: str, choices: list[str]) -> Optional[str]:
     t = normalise(text)
     values = [c.split(".", 1)[1] for c in choices]
     m = re.fullmatch(r"(?:option |number |no |choice |#)?(\d)(?: please| pls| plz)?", t)
-    if m:
-        n = int(m.group(1))
+    n = int(m.group(1)) if m else picked_number(text)
+    if n is not None:
         return values[n - 1] if 1 <= n <= len(values) else None
     if t in _ORDINALS and _ORDINALS[t] <= len(values):
         return values[_ORDINALS[t] - 1]
