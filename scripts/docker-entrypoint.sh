@@ -9,7 +9,8 @@ case "$role" in
   scheduler)  exec /app/.venv/bin/python -m bot.cli scheduler "$@" ;;
   init-db)    exec /app/.venv/bin/python -m bot.cli init-db "$@" ;;
   create-admin) exec /app/.venv/bin/python -m bot.cli create-admin "$@" ;;
+  whatsapp-buttons) exec /app/.venv/bin/python -m bot.cli whatsapp-buttons "$@" ;;
   rasa)       RASA_VENV=/app/.venv-rasa exec scripts/run_rasa.sh "$@" ;;
   actions)    RASA_VENV=/app/.venv-rasa exec scripts/run_actions.sh "$@" ;;
-  *) echo "unknown role: $role (web, worker, scheduler, rasa, actions, init-db, create-admin)" >&2; exit 64 ;;
+  *) echo "unknown role: $role (web, worker, scheduler, rasa, actions, init-db, create-admin, whatsapp-buttons)" >&2; exit 64 ;;
 esac
