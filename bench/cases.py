@@ -36,13 +36,20 @@ class Sizes:
     ack_seconds: float = 20.0
     reply_conversations: int = 20  # x 5 turns each
     long_turns: list[int] = field(default_factory=lambda: [10, 100, 300])
-    broadcast_n: int = 10000
+    broadcast_audience: int = 100000  # consenting carers a broadcast goes to
+    # SEND_RATE_PER_SECOND of the paced measurements: the first under the injected clock for the whole
+    # audience and in real time for broadcast_seconds, with carers texting in; the others for a third of that
+    # (5 s at least).
+    broadcast_rates: list[float] = field(default_factory=lambda: [50.0, 10.0])
+    broadcast_seconds: float = 30.0  # the no-limit sample is a third as long (5 s at least)
+    broadcast_probes: int = 10  # carers texting in, with and without a broadcast sending
+    broadcast_n: int = 3000  # recipients of each top-rate measurement (2 and 8 worker threads)
     reminders_n: int = 100000
 
     @classmethod
     def quick(cls) -> "Sizes":
-        return cls(ack_seconds=3.0, reply_conversations=4, long_turns=[10, 30, 60], broadcast_n=500,
-                   reminders_n=2000)
+        return cls(ack_seconds=3.0, reply_conversations=4, long_turns=[10, 30, 60], broadcast_audience=5000,
+                   broadcast_seconds=6.0, broadcast_probes=4, broadcast_n=500, reminders_n=2000)
 
 
 Row = dict[str, str]
@@ -265,64 +272,10 @@ def long_conversation(ctx: Context) -> list[Row]:
 # -- broadcast pacing --------------------------------------------------------------------------------
 
 def broadcast(ctx: Context) -> list[Row]:
-    """The outbox's top send rate to the stand-in (twilio-python, one process, N threads).
+    """A broadcast to broadcast_audience carers through bot/broadcasts.py: bench/broadcast_pacing.py."""
+    from bench.broadcast_pacing import broadcast as run
 
-    HOOK(broadcasts): when bot/broadcasts.py exists, replace this with 100,000 recipients through it, at a
-    set rate (how close to the rate it stays) and with no limit (the top rate)."""
-    rows = []
-    if importlib.util.find_spec("bot.broadcasts") is not None:
-        ctx.notes.append("broadcast: bot/broadcasts.py exists now; the broadcast benchmark hook in "
-                         "bench/cases.py:broadcast still measures the raw outbox only (TODO)")
-    from sqlalchemy import func, insert, select
-
-    from bot import services as services_mod
-    from bot.config import Settings
-    from bot.models import Carer, Message
-
-    standin = start_standin_process(ctx.procs, "broadcast-standin")
-    n = ctx.sizes.broadcast_n
-    for threads in (2, 8):
-        scratch = Scratch(prefix="bench_bc_")
-        try:
-            settings = Settings(database_url=scratch.url, twilio_account_sid="AC" + "2" * 32,
-                                twilio_auth_token="bench-auth-token-0123456789abcdef",
-                                twilio_api_base_url=standin, quiet_hours="")
-            if hasattr(settings, "send_rate_per_second"):  # the provider pacing of broadcasts: off for the top rate
-                settings = settings.with_(send_rate_per_second=1e6)
-            services = services_mod.build(settings, rasa=object())
-            now = datetime.now(timezone.utc)
-            with services.db.session() as s:
-                s.execute(insert(Carer), [{"public_id": uuid.uuid4().hex, "phone": phone_number(i, 80 + threads),
-                                           "channel": "sms", "language": "en", "opted_out": False,
-                                           "created_at": now} for i in range(n)])
-                ids = s.scalars(select(Carer.id)).all()
-                s.execute(insert(Message), [{"carer_id": i, "direction": "out", "channel": "sms", "kind": "broadcast",
-                                             "body": "Carers' cafe this Thursday 2pm, Town Hall.", "state": "pending",
-                                             "attempts": 0, "num_segments": 1, "created_at": now} for i in ids])
-            started = time.perf_counter()
-
-            def drain():
-                while services.outbox.due_ids(limit=1):
-                    services.outbox.send_due(limit=100)
-
-            workers = [threading.Thread(target=drain) for _ in range(threads)]
-            for w in workers:
-                w.start()
-            for w in workers:
-                w.join()
-            took = time.perf_counter() - started
-            with services.db.session() as s:
-                sent = s.scalar(select(func.count()).select_from(Message).where(Message.state == "sent"))
-                other = dict(s.execute(select(Message.state, func.count()).where(Message.state != "sent")
-                                       .group_by(Message.state)).all())
-            services.db.engine.dispose()
-            rows.append({"benchmark": f"outbox top send rate, {threads} threads", "n": str(n), "p50": "", "p95": "",
-                         "p99": "", "note": f"{sent / took:.0f} msg/s ({sent} sent in {took:.1f} s{', not sent: ' + str(other) if other else ''}), {scratch.kind}; "
-                                            "broadcast pacing: TODO (bot/broadcasts.py)"})
-        finally:
-            scratch.drop()
-    ctx.procs.stop("broadcast-standin")
-    return rows
+    return run(ctx)
 
 
 # -- reminders ---------------------------------------------------------------------------------------

@@ -378,24 +378,22 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
         carers = {c.id: c for c in session.scalars(select(Carer).where(Carer.id.in_([r.carer_id for r in waiting])))}
         pacers = {p.sender: p for p in session.scalars(select(BroadcastPacer))}
         template_sid, template_vars = _template(settings, broadcast.message)
+        # Slots, counts and states are kept here and written once after the loop: a row changed inside it
+        # would be written again by every enqueue's flush, four statements a recipient instead of one.
+        first_slot = {key: max(as_utc(p.next_slot_at), now) for key, p in pacers.items()}
+        next_slot, queued, skipped = dict(first_slot), [], []
         for recipient in waiting:
             carer = carers.get(recipient.carer_id)
             reason = _skip_reason(carer)
             if reason:
-                recipient.state, recipient.reason = "skipped", reason
-                broadcast.skipped += 1
-                result.skipped += 1
+                skipped.append((recipient, reason))
                 continue
             key = sender_key(settings, carer.channel)
-            pacer = pacers.get(key)
-            if pacer is None:
-                pacer = pacers[key] = BroadcastPacer(sender=key, next_slot_at=now)
-                session.add(pacer)
-            slot = max(as_utc(pacer.next_slot_at), now)
-            if not is_allowed(slot, quiet, None, zone):
-                break  # quiet hours begin before this slot
+            slot = next_slot.get(key, now)
             if slot >= horizon:
                 continue  # this sender is busy until the next tick; the other channel may not be
+            if not is_allowed(slot, quiet, None, zone):
+                break  # quiet hours begin before this slot
             content_sid = content_vars = None
             if carer.channel == "whatsapp":
                 last = as_utc(carer.last_inbound_at)
@@ -404,13 +402,24 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
             message = outbox.enqueue(session, now, carer=carer, body=broadcast.message, kind="broadcast",
                                      channel=carer.channel, content_sid=content_sid, content_variables=content_vars,
                                      broadcast_id=broadcast_id, not_before=slot)
-            pacer.next_slot_at = slot + gap
-            recipient.state, recipient.message_id = "queued", message.id
-            broadcast.queued += 1
-            result.queued += 1
-        left = session.scalar(select(func.count()).select_from(BroadcastRecipient).where(
-            BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.state == "waiting"))
-        if not left:
+            next_slot[key] = slot + gap
+            queued.append((recipient, message.id))
+        for recipient, reason in skipped:
+            recipient.state, recipient.reason = "skipped", reason
+        for recipient, message_id in queued:
+            recipient.state, recipient.message_id = "queued", message_id
+        for key, slot in next_slot.items():
+            if key not in pacers:
+                session.add(BroadcastPacer(sender=key, next_slot_at=slot))
+            elif slot != first_slot[key]:
+                pacers[key].next_slot_at = slot
+        broadcast.queued += len(queued)
+        broadcast.skipped += len(skipped)
+        result.queued += len(queued)
+        result.skipped += len(skipped)
+        left = session.scalar(select(BroadcastRecipient.id).where(
+            BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.state == "waiting").limit(1))
+        if left is None:
             _finish(session, broadcast, now, result)
 
 

@@ -6,7 +6,7 @@ import itertools
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot import broadcasts, outbox
 from bot import services as services_mod
@@ -176,6 +176,32 @@ def test_each_tick_only_queues_what_falls_before_the_next(services, clock):
     assert result.started == 1 and result.queued == 4
     r = report(services, b)
     assert (r.recipients, r.queued, r.waiting) == (50, 4, 46)
+
+
+def test_a_slice_costs_one_statement_a_recipient(services, clock):
+    """Slots, counts and states are written once a tick: at 100,000 carers a recipient must cost one INSERT."""
+    services.settings = services.settings.with_(send_rate_per_second=40.0)
+    for _ in range(60):
+        carer(services)
+    b = make(services)
+    broadcasts.tick(services)  # starts it and queues the first 40
+    clock.advance(seconds=1)
+    writes = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(statement)
+
+    event.listen(services.db.engine, "before_cursor_execute", count)
+    try:
+        result = broadcasts.tick(services)
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", count)
+    assert result.queued == 20 and result.finished == 1
+    # 20 messages; the recipients' states in one executemany; the pacer; the broadcast's state and totals.
+    assert len(writes) <= result.queued + 5
+    r = report(services, b)
+    assert (r.recipients, r.queued, r.waiting, r.state) == (60, 60, 0, "done")
 
 
 def test_skip_rules_opted_out_erased_and_whatsapp_outside_the_window(services, clock, fake, settings):
