@@ -30,23 +30,24 @@ OPT_IN_WORDS = {"start", "unstop"}
 # The reply path's statements, built once: building one costs more than running it (about 1 ms).
 _older = aliased(Message)
 HEAD = (
-    select(Message, Conversation,
+    select(Message, Conversation, Carer,
            select(_older.created_at)
            .where(_older.carer_id == Message.carer_id, _older.direction == "in", _older.id < Message.id)
            .order_by(_older.id.desc()).limit(1).correlate(Message).scalar_subquery())
     .join(Conversation, Conversation.id == Message.conversation_id)
+    .join(Carer, Carer.id == Message.carer_id)
     .where(Message.carer_id == bindparam("p_carer_id"), Message.direction == "in",
            Message.state.in_(("pending", "processing")))
     .order_by(Message.id).limit(1)
 )
+_carers = Carer.__table__
+# Core, not ORM: the carer row comes with the head read, and ORM's UPDATE ... RETURNING costs twice as much.
 TAKE_LEASE = (
-    update(Carer)
-    .where(Carer.id == bindparam("p_carer_id"),
-           or_(Carer.lease_until.is_(None), Carer.lease_until < bindparam("p_now"),
-               Carer.lease_owner == bindparam("p_owner")))
+    update(_carers)
+    .where(_carers.c.id == bindparam("p_carer_id"),
+           or_(_carers.c.lease_until.is_(None), _carers.c.lease_until < bindparam("p_now"),
+               _carers.c.lease_owner == bindparam("p_owner")))
     .values(lease_owner=bindparam("p_owner"), lease_until=bindparam("p_until"))
-    .returning(Carer)
-    .execution_options(synchronize_session=False, populate_existing=True)
 )
 
 EventHandler = Callable[[Session, Any, Carer, Conversation, Message, dict], None]
@@ -114,16 +115,16 @@ class Conversations:
             owner = self._thread.owner = f"{uuid.uuid4().hex[:12]}:{self.worker_id}"[:64]
         return owner
 
-    def _lease_in(self, session: Session, carer_id: int) -> Carer | None:
-        """Take or renew this carer's lease in the caller's transaction; the carer, or None if another holds it."""
+    def _lease_in(self, session: Session, carer_id: int) -> bool:
+        """Take or renew this carer's lease in the caller's transaction; False if another worker holds it."""
         now = self.s.clock.now()
         until = now + timedelta(seconds=self.s.settings.lease_seconds)
-        return session.scalars(TAKE_LEASE, {"p_carer_id": carer_id, "p_now": now, "p_owner": self.lease_owner,
-                                            "p_until": until}).first()
+        return session.connection().execute(TAKE_LEASE, {"p_carer_id": carer_id, "p_now": now,
+                                                         "p_owner": self.lease_owner, "p_until": until}).rowcount == 1
 
     def _lease(self, carer_id: int) -> bool:
         with self.s.db.session() as session:
-            return self._lease_in(session, carer_id) is not None
+            return self._lease_in(session, carer_id)
 
     def _release(self, carer_id: int) -> None:
         with self.s.db.session() as session:
@@ -153,14 +154,13 @@ class Conversations:
                     # Lease (or renew: a long burst must not let another worker in), the next message,
                     # its conversation and what comes before Rasa: one transaction on the reply path.
                     outbox.expect_replies(session, carer_id)
-                    carer = self._lease_in(session, carer_id)
-                    if carer is None:
+                    if not self._lease_in(session, carer_id):
                         return done  # another worker holds the carer: leave it to them
                     held = True
                     row = self._head(session, carer_id)
                     if row is None:
                         return done
-                    msg, conv, previous_at = row
+                    msg, conv, carer, previous_at = row
                     if msg.next_attempt_at is not None and as_utc(msg.next_attempt_at) > self.s.clock.now():
                         return done
                     turn = self._open(session, msg, carer, conv, previous_at)
@@ -172,7 +172,7 @@ class Conversations:
                 self._release(carer_id)
 
     def _head(self, session: Session, carer_id: int):
-        """The carer's oldest unfinished message, its conversation and when the carer's message before it came."""
+        """The carer's oldest unfinished message, its conversation, the carer, and when their message before it came."""
         return session.execute(HEAD, {"p_carer_id": carer_id}).first()
 
     # -- one message -----------------------------------------------------------------------------
@@ -306,7 +306,7 @@ class Conversations:
         outbox.enqueue(session, self.s.clock.now(), carer=carer, conversation=conv, body=body, kind=kind,
                        in_reply_to=msg.id if msg is not None else None,
                        channel=msg.channel if msg is not None else None,
-                       content_sid=content_sid, content_variables=content_variables)
+                       content_sid=content_sid, content_variables=content_variables, flush=False)
 
     def _opt_out(self, session, carer: Carer, conv: Conversation, msg: Message) -> None:
         now = self.s.clock.now()

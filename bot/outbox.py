@@ -7,7 +7,8 @@ import random
 from datetime import timedelta
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.adapters.mailer import MailFailed
 from bot.adapters.twilio_sender import Outgoing, SendFailed
@@ -51,10 +52,17 @@ CLAIM = (
     .returning(Message)
     .execution_options(synchronize_session=False, populate_existing=True)
 )
-_ahead = aliased(Message)
-CLAIM_IF_NEXT = CLAIM.where(~exists().where(
-    _ahead.carer_id == bindparam("p_carer_id"), _ahead.direction == "out",
-    _ahead.state.in_(("pending", "sending")), _ahead.id < bindparam("p_id")))
+# A reply just queued in this transaction: claimed only if nothing of its carer's is waiting ahead of it.
+# Core, not ORM: the row is already in hand, and ORM's UPDATE ... RETURNING costs twice as much.
+_messages, _ahead = Message.__table__, Message.__table__.alias("ahead")
+CLAIM_IF_NEXT = (
+    update(_messages)
+    .where(_messages.c.id == bindparam("p_id"), _messages.c.state == "pending",
+           or_(_messages.c.next_attempt_at.is_(None), _messages.c.next_attempt_at <= bindparam("p_now")),
+           ~exists().where(_ahead.c.carer_id == bindparam("p_carer_id"), _ahead.c.direction == "out",
+                           _ahead.c.state.in_(("pending", "sending")), _ahead.c.id < bindparam("p_id")))
+    .values(state="sending", attempts=_messages.c.attempts + 1, next_attempt_at=bindparam("p_until"))
+)
 
 
 def sending_lease(settings) -> timedelta:
@@ -66,8 +74,11 @@ def enqueue(session: Session, now, *, carer: Carer | None, body: str | None, kin
             conversation: Conversation | None = None, in_reply_to: int | None = None,
             to_address: str | None = None, channel: str | None = None, content_sid: str | None = None,
             content_variables: dict | None = None, broadcast_id: int | None = None,
-            not_before=None) -> Message:
-    """Put a message in the outbox; it is sent after the caller commits."""
+            not_before=None, flush: bool = True) -> Message:
+    """Put a message in the outbox; it is sent after the caller commits.
+
+    flush=False leaves the INSERT to the next flush, so a turn's several replies go in one round trip;
+    the message has no id until then."""
     message = Message(
         carer_id=carer.id if carer else None,
         conversation_id=conversation.id if conversation else None,
@@ -86,7 +97,8 @@ def enqueue(session: Session, now, *, carer: Carer | None, body: str | None, kin
         next_attempt_at=not_before,
     )
     session.add(message)
-    session.flush()
+    if flush:
+        session.flush()
     if carer is not None and session.info.get(REPLIES_FOR) == carer.id:
         session.info.setdefault(FIRST_REPLY, message)
     return message
@@ -173,12 +185,24 @@ class Outbox:
             ).all()
         return list(rows)
 
-    def send_due(self, limit: int = 100) -> int:
-        """Send what is due now; returns how many were handed to Twilio."""
+    def send_due(self, limit: int = 100, interrupted=None) -> int:
+        """Send what is due now; returns how many were handed to Twilio.
+
+        interrupted() is asked between sends: a carer's new message must not wait behind a broadcast batch."""
         sent = 0
         for message_id in self.due_ids(limit):
             sent += self.send_one(message_id)
+            if interrupted is not None and interrupted():
+                break
         return sent
+
+    def next_due_at(self):
+        """When the next waiting message falls due (a paced broadcast slot, a retry), if any is in the future."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            return session.scalar(
+                select(func.min(Message.next_attempt_at))
+                .where(Message.direction == "out", Message.state == "pending", Message.next_attempt_at > now))
 
     def send_for_carer(self, carer_id: int | None) -> int:
         """Send this carer's due messages in order, stopping at one that must wait."""
@@ -200,22 +224,27 @@ class Outbox:
             sent += self.send_one(head.id)
         return sent
 
-    def _claim(self, session: Session, message_id: int, carer_id: int | None = None) -> Message | None:
-        """Take a due message for this sender, in the caller's transaction; None if another has it.
-
-        With carer_id, only when nothing of that carer's is waiting ahead of it, so replies keep order."""
+    def _claim(self, session: Session, message_id: int) -> Message | None:
+        """Take a due message for this sender, in the caller's transaction; None if another has it."""
         now = self.clock.now()
-        params = {"p_id": message_id, "p_now": now, "p_until": now + sending_lease(self.settings)}
-        if carer_id is None:
-            return session.scalars(CLAIM, params).first()
-        return session.scalars(CLAIM_IF_NEXT, {**params, "p_carer_id": carer_id}).first()
+        return session.scalars(CLAIM, {"p_id": message_id, "p_now": now,
+                                       "p_until": now + sending_lease(self.settings)}).first()
 
     def claim_first(self, session: Session) -> Message | None:
         """Claim the first message queued in this transaction for the carer named by expect_replies, if next in line."""
         first = session.info.pop(FIRST_REPLY, None)
         if first is None:
             return None
-        return self._claim(session, first.id, carer_id=first.carer_id)
+        session.flush()  # the turn's replies, inserted together
+        now = self.clock.now()
+        until = now + sending_lease(self.settings)
+        claimed = session.connection().execute(CLAIM_IF_NEXT, {"p_id": first.id, "p_now": now, "p_until": until,
+                                                               "p_carer_id": first.carer_id}).rowcount
+        if claimed != 1:
+            return None
+        for name, value in (("state", "sending"), ("attempts", first.attempts + 1), ("next_attempt_at", until)):
+            set_committed_value(first, name, value)  # what the row now holds, without another write
+        return first
 
     def send_claimed(self, session: Session, message: Message) -> int:
         """Send a message already claimed and committed in this session; 1 if Twilio took it."""

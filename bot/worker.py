@@ -6,6 +6,8 @@ import logging
 import queue
 import threading
 
+from bot.clock import as_utc
+
 log = logging.getLogger("carertext.worker")
 
 
@@ -56,7 +58,7 @@ class Dispatcher:
             if carer_id is not None and carer_id != _STOP:
                 done += self.handle_hint(carer_id)
         done += self.services.conversations.process_due()
-        done += self.services.outbox.send_due()
+        done += self.services.outbox.send_due(interrupted=lambda: not self._hints.empty())
         return done
 
     def handle_hint(self, carer_id: int) -> int:
@@ -71,9 +73,10 @@ class Dispatcher:
         return 0
 
     def _run(self) -> None:
+        wait = self.poll_seconds
         while not self._stop.is_set():
             try:
-                carer_id = self._hints.get(timeout=self.poll_seconds)
+                carer_id = self._hints.get(timeout=wait)
             except queue.Empty:
                 carer_id = None
             if carer_id == _STOP:
@@ -84,6 +87,19 @@ class Dispatcher:
                 else:
                     while self.run_once() and not self._stop.is_set():
                         pass
+                wait = self._idle_wait()
             except Exception:  # a worker must survive a bad moment (database restart, say)
                 log.exception("worker pass failed; retrying")
+                wait = self.poll_seconds
                 self._stop.wait(1.0)
+
+    def _idle_wait(self) -> float:
+        """Sleep until the next paced or retried message falls due, at most the poll interval.
+
+        Broadcast messages are queued 1/R apart: a worker that slept the full poll would send them late
+        and in clumps, well under the rate the council set."""
+        due = self.services.outbox.next_due_at()
+        if due is None:
+            return self.poll_seconds
+        seconds = (as_utc(due) - self.services.clock.now()).total_seconds()
+        return min(self.poll_seconds, max(0.002, seconds))

@@ -1,9 +1,14 @@
 """The production entry point: `gunicorn webhooks.wsgi:app` (the worker threads run beside the app)."""
 
+import gc
+
 from bot.worker import Dispatcher
 from webhooks import create_app
 
 app = create_app()
 settings = app.config["SETTINGS"]
+# Everything loaded so far lives as long as the process: out of the collector's sight, a full collection
+# no longer walks it in the middle of a carer's reply.
+gc.freeze()
 # Workers in the web process are woken the moment a message is stored: no polling on the reply path.
 dispatcher = Dispatcher(app.config["SERVICES"], threads=settings.worker_threads).start()

@@ -1,0 +1,50 @@
+"""The worker threads' timing: they wake when a paced message falls due, and a carer's message jumps a batch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot import outbox
+from bot.models import Carer, Message
+from bot.worker import Dispatcher
+
+
+def queue_for(services, n: int, *, after: timedelta = timedelta(0), phone_base: int = 900400) -> list[int]:
+    now = services.clock.now()
+    ids = []
+    with services.db.session() as s:
+        for i in range(n):
+            carer = Carer(phone=f"+447700{phone_base + i}", channel="sms", created_at=now)
+            s.add(carer)
+            s.flush()
+            ids.append(outbox.enqueue(s, now, carer=carer, body=f"news {i}", kind="reminder",
+                                      not_before=now + after if after else None).id)
+    return ids
+
+
+def test_an_idle_worker_sleeps_until_the_next_paced_message_not_a_whole_poll(services):
+    dispatcher = Dispatcher(services, poll_seconds=1.0)
+    assert dispatcher._idle_wait() == 1.0  # nothing waiting: the slow poll
+    queue_for(services, 1, after=timedelta(milliseconds=40))
+    assert 0.035 <= dispatcher._idle_wait() <= 0.04  # wakes for the slot, 40 ms away
+    services.clock.advance(seconds=2)
+    assert dispatcher._idle_wait() == 1.0  # already due: run_once sends it; no busy loop on it
+
+
+def test_a_carers_message_is_not_kept_waiting_behind_a_batch_of_sends(services, twilio, phone):
+    queue_for(services, 6)
+    dispatcher = Dispatcher(services)
+    sent_before_the_hint = []
+
+    def hint_after_second_send(session, message):
+        sent_before_the_hint.append(message.id)
+        if len(sent_before_the_hint) == 2:
+            dispatcher.wake(123)  # a carer's message was just stored by the web app
+
+    services.outbox.on_settled.append(hint_after_second_send)
+    assert services.outbox.send_due(interrupted=lambda: not dispatcher._hints.empty()) == 2
+    with services.db.session() as s:
+        states = s.scalars(select(Message.state).where(Message.direction == "out").order_by(Message.id)).all()
+    assert states == ["sent", "sent", "pending", "pending", "pending", "pending"]  # the rest wait a moment
