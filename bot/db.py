@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -28,7 +32,10 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No ping before every checkout: it is a round trip on every unit of work, three on each reply. A
+    # connection found dead (PostgreSQL restarted) invalidates the whole pool at once; the unit of work
+    # that met it is retried (Database.run) or fails into the caller's own retry (workers, Twilio).
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
 class Database:
@@ -51,6 +58,17 @@ class Database:
             raise
         finally:
             session.close()
+
+    def run(self, work: Callable[[Session], T], attempts: int = 3) -> T:
+        """work(session) as one unit of work, run again when the database connection turned out dead."""
+        for attempt in range(attempts):
+            try:
+                with self.session() as session:
+                    return work(session)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated or attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     @property
     def is_postgres(self) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import ratelimit
 from bot.clock import Clock
 from bot.models import Carer, Conversation, Message
 from bot.whatsapp_buttons import tapped_choice
@@ -113,6 +114,15 @@ def _open_conversation(session: Session, carer: Carer) -> Conversation | None:
         select(Conversation).where(Conversation.carer_id == carer.id, Conversation.state != "closed")
         .order_by(Conversation.id.desc())
     ).first()
+
+
+def store(session: Session, services, incoming: IncomingMessage) -> int | None:
+    """Keep the message and place it in its number's queue; the carer's id, or None for a duplicate."""
+    stored = receive(session, incoming, services.clock)
+    if stored is None:
+        return None
+    ratelimit.admit(session, services, stored)  # stored whatever happens; a flood waits its turn
+    return stored.carer_id
 
 
 def receive(session: Session, incoming: IncomingMessage, clock: Clock) -> Message | None:

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
 
-from bot import inbox, outbox, ratelimit
+from bot import inbox, outbox
 
 bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger("carertext.webhooks")
@@ -51,11 +51,7 @@ def incoming_message():
         return _refuse("missing MessageSid or From", 400)
     if not inbox.looks_like_sid(incoming.message_sid):
         return _refuse("malformed MessageSid", 400)
-    with services.db.session() as session:
-        stored = inbox.receive(session, incoming, services.clock)
-        if stored is not None:
-            ratelimit.admit(session, services, stored)  # stored whatever happens; a flood waits its turn
-        carer_id = stored.carer_id if stored is not None else None
+    carer_id = services.db.run(lambda session: inbox.store(session, services, incoming))
     if carer_id is None:
         log.info("duplicate inbound ignored")
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
@@ -100,3 +101,22 @@ def test_status_callback_with_bad_signature_is_refused(client):
     r = client.post("/webhooks/twilio/status", data={"MessageSid": "SM1", "MessageStatus": "failed"},
                     headers={"X-Twilio-Signature": "x"})
     assert r.status_code == 403
+
+
+def test_a_message_after_postgresql_dropped_the_connection_is_stored_at_the_first_try(phone, services, twilio):
+    if not services.db.is_postgres:
+        pytest.skip("a server dropping connections is PostgreSQL's case")
+    from sqlalchemy import create_engine, text as sql
+
+    p = phone("+447700900741")
+    assert p.send("first").status_code == 200
+    assert services.db.engine.pool.checkedin() == 1  # so the one dropped below is the one used next
+    with services.db.engine.connect() as conn:  # the pooled connection the webhook will use next
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    admin = create_engine(services.db.url.split("?")[0], isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        assert conn.execute(sql("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    admin.dispose()
+    assert p.send("second").status_code == 200  # not a 500 for Twilio to maybe retry
+    Dispatcher(services).run_once()
+    assert [m["body"] for m in twilio.messages(to=p.address)] == ["got: first", "got: second"]
