@@ -197,12 +197,15 @@ class Outbox:
         return sent
 
     def next_due_at(self):
-        """When the next waiting message falls due (a paced broadcast slot, a retry), if any is in the future."""
+        """When the next waiting message falls due, if any is in the future: an outbound one (a paced
+        broadcast slot, a retry) or an inbound one (a flood's place in the queue, a wait for Rasa)."""
         now = self.clock.now()
         with self.db.session() as session:
             return session.scalar(
                 select(func.min(Message.next_attempt_at))
-                .where(Message.direction == "out", Message.state == "pending", Message.next_attempt_at > now))
+                .where(or_(and_(Message.direction == "out", Message.state == "pending"),
+                           and_(Message.direction == "in", Message.state.in_(("pending", "processing")))),
+                       Message.next_attempt_at > now))
 
     def send_for_carer(self, carer_id: int | None) -> int:
         """Send this carer's due messages in order, stopping at one that must wait."""

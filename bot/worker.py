@@ -94,7 +94,7 @@ class Dispatcher:
                 self._stop.wait(1.0)
 
     def _idle_wait(self) -> float:
-        """Sleep until the next paced or retried message falls due, at most the poll interval.
+        """Sleep until the next paced or retried message (in or out) falls due, at most the poll interval.
 
         Broadcast messages are queued 1/R apart: a worker that slept the full poll would send them late
         and in clumps, well under the rate the council set."""

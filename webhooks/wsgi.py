@@ -10,5 +10,6 @@ settings = app.config["SETTINGS"]
 # Everything loaded so far lives as long as the process: out of the collector's sight, a full collection
 # no longer walks it in the middle of a carer's reply.
 gc.freeze()
-# Workers in the web process are woken the moment a message is stored: no polling on the reply path.
-dispatcher = Dispatcher(app.config["SERVICES"], threads=settings.worker_threads).start()
+# Workers in the web process are woken the moment a message is stored, or when a waiting one falls due:
+# the poll is only a net (for work another process left), kept slow so it rarely runs during a reply.
+dispatcher = Dispatcher(app.config["SERVICES"], threads=settings.worker_threads, poll_seconds=3.0).start()

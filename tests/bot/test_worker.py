@@ -33,6 +33,16 @@ def test_an_idle_worker_sleeps_until_the_next_paced_message_not_a_whole_poll(ser
     assert dispatcher._idle_wait() == 1.0  # already due: run_once sends it; no busy loop on it
 
 
+def test_a_carers_message_waiting_its_turn_wakes_a_worker_when_due(services, phone):
+    services.settings = services.settings.with_(rate_limit_per_minute=60, rate_limit_burst=1)
+    dispatcher = Dispatcher(services, poll_seconds=3.0)
+    p = phone("+447700900411")
+    p.send("one")
+    p.send("two")  # past the burst: waits its turn, a second from now
+    wait = dispatcher._idle_wait()
+    assert 0.5 <= wait <= 1.0
+
+
 def test_a_carers_message_is_not_kept_waiting_behind_a_batch_of_sends(services, twilio, phone):
     queue_for(services, 6)
     dispatcher = Dispatcher(services)

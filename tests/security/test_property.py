@@ -44,7 +44,7 @@ def test_generated_webhooks_never_break_the_gateway(phone, services, twilio, set
             extra = {k: v for k, v in ev["extra"].items() if k not in p.form("")}
             if ev["media"]:
                 extra.update(NumMedia=str(ev["media"]), MediaUrl0="https://api.twilio.com/media/ME1")
-            form = p.form(ev["body"], sid=sid, **extra)
+            form = {**p.form(ev["body"], sid=sid), **extra}  # an extra field may be named like a parameter
             tamper = ev["tamper"]
             if tamper == "account":
                 form["AccountSid"] = "AC" + "2" * 32
