@@ -252,7 +252,6 @@ class Conversations:
         if first is not None:
             self.s.outbox.send_claimed(session, first)
         self.s.outbox.send_for_carer(msg.carer_id)
-        return None
 
     def _wait_for_rasa(self, message_id: int, reason: str) -> None:
         """Keep the message; try again with backoff; one kind apology if the wait grows long."""

@@ -7,7 +7,7 @@ import random
 from datetime import timedelta
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.adapters.mailer import MailFailed
@@ -29,16 +29,13 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 OPTED_OUT = 21610
 OUTSIDE_WINDOW = 63016
 EMAIL = "email"  # a staff alert's channel: sent by the mailer, never to a carer
-# A send's lease is twice LEASE_SECONDS (60 s by default): a sender that died is taken over after it.
-
-
 # Session keys: the carer whose first reply this unit of work may claim, and that reply.
 REPLIES_FOR, FIRST_REPLY = "carertext.replies_for", "carertext.first_reply"
 
 
 # Claim a due message: pending and due, or sending by a sender that died (its lease has run out).
 # Built once: on the reply path, building a statement costs more than running it.
-CLAIM = (
+_CLAIM_DUE = (
     update(Message)
     .where(
         Message.id == bindparam("p_id"),
@@ -49,22 +46,17 @@ CLAIM = (
         ),
     )
     .values(state="sending", attempts=Message.attempts + 1, next_attempt_at=bindparam("p_until"))
-    .returning(Message)
-    .execution_options(synchronize_session=False, populate_existing=True)
 )
+CLAIM = _CLAIM_DUE.returning(Message).execution_options(synchronize_session=False, populate_existing=True)
 # A reply just queued in this transaction: claimed only if nothing of its carer's is waiting ahead of it.
-# Core, not ORM: the row is already in hand, and ORM's UPDATE ... RETURNING costs twice as much.
-_messages, _ahead = Message.__table__, Message.__table__.alias("ahead")
-CLAIM_IF_NEXT = (
-    update(_messages)
-    .where(_messages.c.id == bindparam("p_id"), _messages.c.state == "pending",
-           or_(_messages.c.next_attempt_at.is_(None), _messages.c.next_attempt_at <= bindparam("p_now")),
-           ~exists().where(_ahead.c.carer_id == bindparam("p_carer_id"), _ahead.c.direction == "out",
-                           _ahead.c.state.in_(("pending", "sending")), _ahead.c.id < bindparam("p_id")))
-    .values(state="sending", attempts=_messages.c.attempts + 1, next_attempt_at=bindparam("p_until"))
-)
+# Run on the connection, without RETURNING: the row is already in hand, and the ORM's way costs twice as much.
+_ahead = aliased(Message)
+CLAIM_IF_NEXT = _CLAIM_DUE.where(~exists().where(
+    _ahead.carer_id == bindparam("p_carer_id"), _ahead.direction == "out",
+    _ahead.state.in_(("pending", "sending")), _ahead.id < bindparam("p_id")))
 
 
+# A send's lease is twice LEASE_SECONDS (60 s by default): a sender that died is taken over after it.
 def sending_lease(settings) -> timedelta:
     """How long a claimed message belongs to the sender that claimed it."""
     return timedelta(seconds=2 * settings.lease_seconds)
@@ -102,6 +94,18 @@ def enqueue(session: Session, now, *, carer: Carer | None, body: str | None, kin
     if carer is not None and session.info.get(REPLIES_FOR) == carer.id:
         session.info.setdefault(FIRST_REPLY, message)
     return message
+
+
+def window_open(carer: Carer | None, now) -> bool:
+    """Whether WhatsApp's 24-hour window since the carer's last message is still open."""
+    last = as_utc(carer.last_inbound_at) if carer is not None else None
+    return last is not None and now - last <= WHATSAPP_WINDOW
+
+
+def approved_templates(settings) -> set[str]:
+    """The Content sids WhatsApp approved (reminders, review, broadcasts): the only ones sent outside the window."""
+    return {sid for sid in (settings.whatsapp_reminder_content_sid, settings.whatsapp_review_content_sid,
+                            settings.whatsapp_broadcast_content_sid) if sid}
 
 
 def expect_replies(session: Session, carer_id: int) -> None:
@@ -195,17 +199,6 @@ class Outbox:
             if interrupted is not None and interrupted():
                 break
         return sent
-
-    def next_due_at(self):
-        """When the next waiting message falls due, if any is in the future: an outbound one (a paced
-        broadcast slot, a retry) or an inbound one (a flood's place in the queue, a wait for Rasa)."""
-        now = self.clock.now()
-        with self.db.session() as session:
-            return session.scalar(
-                select(func.min(Message.next_attempt_at))
-                .where(or_(and_(Message.direction == "out", Message.state == "pending"),
-                           and_(Message.direction == "in", Message.state.in_(("pending", "processing")))),
-                       Message.next_attempt_at > now))
 
     def send_for_carer(self, carer_id: int | None) -> int:
         """Send this carer's due messages in order, stopping at one that must wait."""
@@ -309,13 +302,7 @@ class Outbox:
                 raise MailFailed("no SMTP_URL set", retryable=False)
             self.mailer.send(message.to_address, subject.strip(), text.strip())
         except MailFailed as exc:
-            now = self.clock.now()
-            if exc.retryable and message.attempts < self.settings.outbox_max_attempts:
-                message.state, message.error_note = "pending", "retry"
-                message.next_attempt_at = now + timedelta(seconds=backoff(message.attempts))
-            else:
-                message.state, message.error_note, message.processed_at = "failed", str(exc)[:200], now
-                self._settled(session, message)
+            self._retry_or_fail(session, message, exc.retryable, "retry", str(exc)[:200])
             log.warning("e-mail failed msg=%s reason=%s next=%s", message.id, exc, message.state)
             session.commit()
             return 0
@@ -325,6 +312,18 @@ class Outbox:
         session.commit()
         log.info("e-mail sent msg=%s kind=%s", message.id, message.kind)
         return 1
+
+    def _retry_or_fail(self, session: Session, message: Message, retryable: bool, retry_note: str,
+                       fail_note: str) -> None:
+        """Due again after a backoff with jitter while attempts remain; else failed for good, and settled."""
+        now = self.clock.now()
+        message.processed_at = now
+        if retryable and message.attempts < self.settings.outbox_max_attempts:
+            message.state, message.error_note = "pending", retry_note
+            message.next_attempt_at = now + timedelta(seconds=backoff(message.attempts))
+        else:
+            message.state, message.error_note = "failed", fail_note
+            self._settled(session, message)
 
     def _settled(self, session: Session, message: Message) -> None:
         for hook in self.on_settled:
@@ -343,10 +342,11 @@ class Outbox:
         else:
             to = f"whatsapp:{carer.phone}" if whatsapp else carer.phone
         from_ = self.settings.twilio_whatsapp_from if whatsapp else self.settings.twilio_sms_from
-        if whatsapp and carer is not None and not message.content_sid:
-            last = as_utc(carer.last_inbound_at)
+        # Free text and session Content (choice buttons) need WhatsApp's 24-hour window; approved templates do not.
+        if whatsapp and carer is not None and message.content_sid not in approved_templates(self.settings):
             # Twilio's 63016 outranks our clock: its window may have closed before ours says so.
-            if last is None or self.clock.now() - last > WHATSAPP_WINDOW or message.error_note == "outside_window":
+            if not window_open(carer, self.clock.now()) or message.error_note == "outside_window":
+                message.content_sid = message.content_variables = None  # buttons go on as the numbered text
                 if self.on_outside_window is not None:
                     return self.on_outside_window(session, message, carer)
                 return None, "whatsapp_window_closed"
@@ -387,19 +387,13 @@ class Outbox:
             carer = session.get(Carer, message.carer_id) if message.carer_id else None
             if carer is not None:
                 carer.opted_out, carer.opted_out_at = True, now
-            message.state, message.error_note = "failed", "opted_out"
+            self._retry_or_fail(session, message, False, "", "opted_out")
         elif exc.code == OUTSIDE_WINDOW and self.on_outside_window is not None:
             message.state, message.error_note = "pending", "outside_window"
-            message.next_attempt_at = now
-        elif exc.retryable and message.attempts < self.settings.outbox_max_attempts:
-            message.state = "pending"
-            message.error_note = "ambiguous" if exc.ambiguous else "retry"
-            message.next_attempt_at = now + timedelta(seconds=backoff(message.attempts))
+            message.next_attempt_at, message.processed_at = now, now
         else:
-            message.state, message.error_note = "failed", f"twilio {exc.status}"
-        message.processed_at = now
-        if message.state == "failed":
-            self._settled(session, message)
+            self._retry_or_fail(session, message, exc.retryable, "ambiguous" if exc.ambiguous else "retry",
+                                f"twilio {exc.status}")
         log.warning("outbound failed msg=%s code=%s status=%s next=%s",
                     message.id, exc.code, exc.status, message.state)
         session.commit()

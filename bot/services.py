@@ -16,7 +16,7 @@ from bot.db import Database
 
 
 # Feature modules that plug into the conversation and the outbox: each has install(services).
-FEATURES: list[str] = ["bot.reminders", "bot.erasure", "bot.broadcasts", "bot.whatsapp_buttons"]
+FEATURES: list[str] = ["bot.reminders", "bot.erasure", "bot.broadcasts"]
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,12 +24,10 @@ from sqlalchemy.orm import Session
 
 from bot.adapters.twilio_content import ContentApi
 from bot.catalogue import Catalogue, choice_line
-from bot.clock import as_utc
 from bot.config import ROOT
 from bot.models import Carer, ChoiceButtons, Message
-from bot.outbox import WHATSAPP_WINDOW
+from bot.outbox import window_open
 
-log = logging.getLogger("carertext.buttons")
 
 QUICK_REPLY_BUTTONS = 3  # twilio/quick-reply sent in a session without approval
 BUTTON_TITLE_MAX = 20  # a WhatsApp reply button's title
@@ -169,18 +166,13 @@ def sync(session: Session, api: ContentApi, catalogue: Catalogue, now: datetime,
     return outcomes
 
 
-def _window_open(carer: Carer | None, now: datetime) -> bool:
-    last = as_utc(carer.last_inbound_at) if carer is not None else None
-    return last is not None and now - last <= WHATSAPP_WINDOW
-
-
 def for_reply(session: Session, services, carer: Carer, msg: Message | None, custom: Mapping) -> dict:
     """content_sid and content_variables for a reply with choices, when WhatsApp buttons can carry it; else {}."""
     choices = custom.get("choices")
     channel = msg.channel if msg is not None else carer.channel
     now = services.clock.now()
     if not choices or channel != "whatsapp" or not services.settings.whatsapp_buttons \
-            or not _window_open(carer, now):
+            or not window_open(carer, now):
         return {}
     made = _design(services.catalogue, carer.language, tuple(choices))
     if made is None:
@@ -207,27 +199,3 @@ def tapped_choice(form: Mapping[str, str]) -> str | None:
         if re.fullmatch(r"[1-9][0-9]?", number) and int(number) <= LIST_ITEMS and title:
             return choice_line(int(number), title)
     return None
-
-
-def as_text_outside_window(session: Session, now: datetime, message: Message):
-    """Buttons have no WhatsApp approval: once the window has closed, the message goes on as numbered text.
-
-    An outbox hook, run just before a send: the message is put back without its Content, so the outbox's
-    own way with free text outside the window (SMS fallback or skip) takes it from there.
-    """
-    if not message.content_sid or message.channel != "whatsapp" or message.carer_id is None:
-        return None
-    if message.error_note != "outside_window" and _window_open(session.get(Carer, message.carer_id), now):
-        return None
-    ours = session.scalars(select(ChoiceButtons.id).where(ChoiceButtons.content_sid == message.content_sid)).first()
-    if ours is None:
-        return None  # an approved template (a reminder's, a broadcast's): the outbox's own way
-    message.content_sid, message.content_variables = None, None
-    log.info("buttons dropped outside the window msg=%s", message.id)
-    return now
-
-
-def install(services) -> None:
-    """Plug into the outbox: buttons never go out once WhatsApp's window has closed."""
-    services.outbox.before_send.append(lambda session, message: as_text_outside_window(
-        session, services.clock.now(), message))

@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
+
+from sqlalchemy import and_, func, or_, select
 
 from bot.clock import as_utc
+from bot.models import Message
 
 log = logging.getLogger("carertext.worker")
 
@@ -73,24 +77,24 @@ class Dispatcher:
         return 0
 
     def _run(self) -> None:
-        wait = self.poll_seconds
+        deadline = time.monotonic() + self.poll_seconds
         while not self._stop.is_set():
             try:
-                carer_id = self._hints.get(timeout=wait)
+                carer_id = self._hints.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 carer_id = None
             if carer_id == _STOP:
                 return
             try:
                 if carer_id is not None:
-                    self.handle_hint(carer_id)
+                    self.handle_hint(carer_id)  # then back to the same wait: no extra query per reply
                 else:
                     while self.run_once() and not self._stop.is_set():
                         pass
-                wait = self._idle_wait()
+                    deadline = time.monotonic() + self._idle_wait()
             except Exception:  # a worker must survive a bad moment (database restart, say)
                 log.exception("worker pass failed; retrying")
-                wait = self.poll_seconds
+                deadline = time.monotonic() + self.poll_seconds
                 self._stop.wait(1.0)
 
     def _idle_wait(self) -> float:
@@ -98,8 +102,19 @@ class Dispatcher:
 
         Broadcast messages are queued 1/R apart: a worker that slept the full poll would send them late
         and in clumps, well under the rate the council set."""
-        due = self.services.outbox.next_due_at()
+        due = self._next_due_at()
         if due is None:
             return self.poll_seconds
         seconds = (as_utc(due) - self.services.clock.now()).total_seconds()
         return min(self.poll_seconds, max(0.002, seconds))
+
+    def _next_due_at(self):
+        """When the next waiting message falls due, if in the future: outbound (a paced broadcast slot, a
+        retry) or inbound (a flood's place in the queue, a wait for Rasa)."""
+        now = self.services.clock.now()
+        with self.services.db.session() as session:
+            return session.scalar(
+                select(func.min(Message.next_attempt_at))
+                .where(or_(and_(Message.direction == "out", Message.state == "pending"),
+                           and_(Message.direction == "in", Message.state.in_(("pending", "processing")))),
+                       Message.next_attempt_at > now))

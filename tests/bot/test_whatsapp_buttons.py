@@ -290,14 +290,16 @@ def test_twilio_closing_the_window_first_is_not_retried_forever(services, conten
 
 
 def test_approved_templates_keep_their_own_way(services, phone, clock):
-    """The hook leaves a reminder's or a broadcast's template alone, whatever the window."""
+    """The outbox leaves a reminder's or a broadcast's template alone, whatever the window."""
+    services.outbox.settings = services.settings.with_(whatsapp_reminder_content_sid="HX" + "c" * 32)
     phone(WA, "whatsapp").send("hello")
     Dispatcher(services).run_once()
     clock.advance(hours=30)
     template = Message(id=10_000, carer_id=outbound(services)[0].carer_id, direction="out", channel="whatsapp",
                        content_sid="HX" + "c" * 32, body="x", created_at=clock.now())
     with services.db.session() as session:
-        assert buttons.as_text_outside_window(session, clock.now(), template) is None
+        outgoing, skip = services.outbox._outgoing(session, template, session.get(Carer, template.carer_id))
+    assert skip is None and outgoing.content_sid == "HX" + "c" * 32
     assert template.content_sid == "HX" + "c" * 32
 
 
