@@ -178,14 +178,26 @@ def start_fake_rasa(procs: Procs, name: str = "fakerasa", delay_ms: float = 0.0)
 
 
 class StandinArrivals:
-    """The stand-in in this process, with the moment each send request arrived (before its validation)."""
+    """The stand-in in this process, with the moment each send request arrived (its request line read)."""
 
     def __init__(self):
         from flask import request
 
-        from standin.server import run_standin_in_thread
+        from standin.server import PathOnlyHandler, run_standin_in_thread
 
-        self.url, self.handle = run_standin_in_thread(AUTH_TOKEN, ACCOUNT_SID)
+        class Stamped(PathOnlyHandler):
+            """Notes when the request line came in, before the dev server parses anything else."""
+
+            def parse_request(self):
+                self.arrived = time.perf_counter()
+                return super().parse_request()
+
+            def make_environ(self):
+                environ = super().make_environ()
+                environ["bench.arrived"] = self.arrived
+                return environ
+
+        self.url, self.handle = run_standin_in_thread(AUTH_TOKEN, ACCOUNT_SID, request_handler=Stamped)
         self.handle.set_faults(callbacks="off")
         import logging
 
@@ -195,7 +207,7 @@ class StandinArrivals:
 
         def arrived():
             if request.method == "POST" and request.path.endswith("/Messages.json"):
-                at = time.perf_counter()
+                at = request.environ["bench.arrived"]
                 to = request.form.get("To", "")
                 with self.cond:
                     self.arrivals.setdefault(to, []).append(at)
@@ -221,52 +233,71 @@ class RasaTimer:
     """A pass-through in front of Rasa that times each message call the gateway makes, by message_key.
 
     What the gateway adds to a reply is then its end-to-end time minus its own Rasa call for the same
-    message: Rasa's variance (tens of ms at the tail) no longer hides the few ms being measured. The
-    pass-through's own parsing counts against the gateway, never for it."""
+    message: Rasa's variance (tens of ms at the tail) no longer hides the few ms being measured. It
+    relays bytes (no HTTP library either way), times from the request's last byte sent on to the
+    response's last byte back, and reads the message key only after the answer has gone back: what
+    little it costs counts against the gateway, never for it."""
 
     def __init__(self, rasa_url: str):
-        import json
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
 
         self.rasa_url = rasa_url.rstrip("/")
+        upstream = urlsplit(self.rasa_url)
+        self.upstream = (upstream.hostname or "127.0.0.1", upstream.port or 80)
         self.took: dict[str, float] = {}
-        local = threading.local()
-        timer = self
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as the gateway has with Rasa itself
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
 
-            def _forward(self, method: str) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                http = getattr(local, "http", None)
-                if http is None:
-                    http = local.http = requests.Session()
+    @staticmethod
+    def _read_message(stream) -> bytes | None:
+        """One HTTP/1.1 message with a Content-Length (what requests and Sanic send), or None at close."""
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            line = stream.readline(65537)
+            if not line:
+                return None
+            head += line
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        return head + (stream.read(length) if length else b"")
+
+    def _relay(self, conn: socket.socket) -> None:
+        import json
+
+        upstream = socket.create_connection(self.upstream)
+        for sock in (conn, upstream):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        from_gateway, from_rasa = conn.makefile("rb"), upstream.makefile("rb")
+        try:
+            while True:
+                request = self._read_message(from_gateway)
+                if request is None:
+                    return
                 started = time.perf_counter()
-                answer = http.request(method, timer.rasa_url + self.path, data=body or None, timeout=60,
-                                      headers={"Content-Type": self.headers.get("Content-Type", "application/json")})
+                upstream.sendall(request)
+                answer = self._read_message(from_rasa)
                 took = time.perf_counter() - started
-                if method == "POST" and self.path == "/webhooks/rest/webhook":
+                conn.sendall(answer or b"")
+                if request.startswith(b"POST /webhooks/rest/webhook "):
+                    body = request.split(b"\r\n\r\n", 1)[1]
                     key = ((json.loads(body or b"{}").get("metadata") or {}).get("message_key")) or ""
-                    timer.took[key] = took
-                self.send_response(answer.status_code)
-                self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
-
-            def do_GET(self):
-                self._forward("GET")
-
-            def do_POST(self):
-                self._forward("POST")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+                    self.took[key] = took
+        except OSError:
+            return
+        finally:
+            conn.close()
+            upstream.close()
 
     def rasa_seconds(self, message_key: str, timeout: float = 10.0) -> float:
         deadline = time.monotonic() + timeout
@@ -277,7 +308,7 @@ class RasaTimer:
         return self.took[message_key]
 
     def stop(self) -> None:
-        self.server.shutdown()
+        self.listener.close()
 
 
 # -- Twilio's side of a webhook ----------------------------------------------------------------------

@@ -18,6 +18,8 @@ from bot import handoff as handoffs
 from bot import outbox, whatsapp_buttons
 from bot.adapters.rasa_client import RasaUnavailable
 from bot.clock import as_utc
+from bot.db import AFTER_REPLY, run_later
+from bot.inbox import Claim
 from bot.models import Answer, Carer, Conversation, Message
 from bot.safeguarding import screen
 
@@ -70,6 +72,7 @@ class Turn:
     retry: bool
     rotate: bool
     metadata: dict = field(default_factory=dict)
+    after: list = field(default_factory=list)  # bookkeeping for after the reply has left (bot.db.later)
 
 
 class Conversations:
@@ -115,21 +118,22 @@ class Conversations:
             owner = self._thread.owner = f"{uuid.uuid4().hex[:12]}:{self.worker_id}"[:64]
         return owner
 
-    def _lease_in(self, session: Session, carer_id: int) -> bool:
+    def _lease_in(self, session: Session, carer_id: int, owner: str) -> bool:
         """Take or renew this carer's lease in the caller's transaction; False if another worker holds it."""
         now = self.s.clock.now()
         until = now + timedelta(seconds=self.s.settings.lease_seconds)
         return session.connection().execute(TAKE_LEASE, {"p_carer_id": carer_id, "p_now": now,
-                                                         "p_owner": self.lease_owner, "p_until": until}).rowcount == 1
+                                                         "p_owner": owner, "p_until": until}).rowcount == 1
 
-    def _lease(self, carer_id: int) -> bool:
+    def _lease(self, carer_id: int, owner: str | None = None) -> bool:
         with self.s.db.session() as session:
-            return self._lease_in(session, carer_id)
+            return self._lease_in(session, carer_id, owner or self.lease_owner)
 
-    def _release(self, carer_id: int) -> None:
+    def _release(self, carer_id: int, owner: str | None = None) -> None:
+        owner = owner or self.lease_owner
         with self.s.db.session() as session:
             session.execute(
-                update(Carer).where(Carer.id == carer_id, Carer.lease_owner == self.lease_owner)
+                update(Carer).where(Carer.id == carer_id, Carer.lease_owner == owner)
                 .values(lease_owner=None, lease_until=None).execution_options(synchronize_session=False)
             )
 
@@ -145,31 +149,43 @@ class Conversations:
             return bool(carer and carer.lease_owner and carer.lease_owner != self.lease_owner
                         and carer.lease_until and as_utc(carer.lease_until) > now)
 
-    def process_leased(self, carer_id: int) -> int:
-        """Handle this carer's waiting messages in the order they came, if no other worker holds the carer."""
-        done, held = 0, False
+    def process_leased(self, carer_id: int, claim: Claim | None = None) -> int:
+        """Handle this carer's waiting messages in the order they came, if no other worker holds the carer.
+
+        With the webhook's hand-over (claim) the first message needs no transaction before Rasa."""
+        owner = claim.owner if claim is not None else self.lease_owner
+        done, held = 0, claim is not None
+        if claim is not None and as_utc(claim.until) - self.s.clock.now() < timedelta(
+                seconds=self.s.settings.lease_seconds / 2):
+            claim = None  # waited long in the queue: renew the lease (still in its name) the usual way first
         try:
             while True:
                 with self.s.db.session() as session:
-                    # Lease (or renew: a long burst must not let another worker in), the next message,
-                    # its conversation and what comes before Rasa: one transaction on the reply path.
-                    outbox.expect_replies(session, carer_id)
-                    if not self._lease_in(session, carer_id):
-                        return done  # another worker holds the carer: leave it to them
-                    held = True
-                    row = self._head(session, carer_id)
-                    if row is None:
-                        return done
-                    msg, conv, carer, previous_at = row
-                    if msg.next_attempt_at is not None and as_utc(msg.next_attempt_at) > self.s.clock.now():
-                        return done
-                    turn = self._open(session, msg, carer, conv, previous_at)
+                    if claim is not None:
+                        # Leased, stored as this attempt and read by the webhook: no statement runs here.
+                        msg, conv, carer, previous_at = claim.message, claim.conversation, claim.carer, claim.previous_at
+                        session.add_all((msg, conv, carer))
+                        turn, claim = self._open(session, msg, carer, conv, previous_at, taken=True), None
+                    else:
+                        # Lease (or renew: a long burst must not let another worker in), the next message,
+                        # its conversation and what comes before Rasa: one transaction on the reply path.
+                        outbox.expect_replies(session, carer_id)
+                        if not self._lease_in(session, carer_id, owner):
+                            return done  # another worker holds the carer: leave it to them
+                        held = True
+                        row = self._head(session, carer_id)
+                        if row is None:
+                            return done
+                        msg, conv, carer, previous_at = row
+                        if msg.next_attempt_at is not None and as_utc(msg.next_attempt_at) > self.s.clock.now():
+                            return done
+                        turn = self._open(session, msg, carer, conv, previous_at)
                 if turn is not None and not self._talk(turn):
                     return done
                 done += 1
         finally:
             if held:
-                self._release(carer_id)
+                self._release(carer_id, owner)
 
     def _head(self, session: Session, carer_id: int):
         """The carer's oldest unfinished message, its conversation, the carer, and when their message before it came."""
@@ -177,11 +193,16 @@ class Conversations:
 
     # -- one message -----------------------------------------------------------------------------
 
-    def _open(self, session: Session, msg: Message, carer: Carer, conv: Conversation, previous_at) -> Turn | None:
-        """Everything before Rasa: opt-out, safeguarding, a person holding the conversation; None when done."""
+    def _open(self, session: Session, msg: Message, carer: Carer, conv: Conversation, previous_at,
+              taken: bool = False) -> Turn | None:
+        """Everything before Rasa: opt-out, safeguarding, a person holding the conversation; None when done.
+
+        taken: the webhook stored the message as this first attempt already."""
         settings = self.s.settings
-        retry = msg.attempts > 0
-        msg.state, msg.attempts = "processing", msg.attempts + 1
+        retry = msg.attempts > 0 and not taken
+        if not taken:
+            msg.state, msg.attempts = "processing", msg.attempts + 1
+        after = session.info[AFTER_REPLY] = []
         text = (msg.body or "").strip()
         word = keyword(text)
         for hook in self.s.on_inbound:
@@ -207,7 +228,8 @@ class Conversations:
         if previous_at is not None:
             hours = round((as_utc(msg.created_at) - as_utc(previous_at)).total_seconds() / 3600, 2)
         key = msg.twilio_sid or f"m{msg.id}"
-        return Turn(msg=msg, carer=carer, conv=conv, text=text, key=key, retry=retry,
+        session.info.pop(AFTER_REPLY, None)
+        return Turn(msg=msg, carer=carer, conv=conv, text=text, key=key, retry=retry, after=after,
                     rotate=conv.turns_in_session >= settings.rasa_session_turns,
                     metadata={"channel": msg.channel, "language": carer.language, "message_key": key,
                               "resumed_after_hours": hours})
@@ -231,6 +253,7 @@ class Conversations:
             for row in (msg, carer, conv):
                 session.add(row)
             outbox.expect_replies(session, carer.id)
+            session.info[AFTER_REPLY] = turn.after
             if turn.rotate:
                 conv.turns_in_session, conv.sessions_started = 0, conv.sessions_started + 1
             conv.turns_in_session += 1
@@ -252,6 +275,9 @@ class Conversations:
         if first is not None:
             self.s.outbox.send_claimed(session, first)
         self.s.outbox.send_for_carer(msg.carer_id)
+        after = session.info.pop(AFTER_REPLY, None)
+        if after:
+            run_later(session, after)
 
     def _wait_for_rasa(self, message_id: int, reason: str) -> None:
         """Keep the message; try again with backoff; one kind apology if the wait grows long."""

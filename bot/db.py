@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
@@ -13,6 +14,29 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 T = TypeVar("T")
+log = logging.getLogger("carertext.db")
+# Session key: work that may wait until a carer's reply has left (a list), when the session has one.
+AFTER_REPLY = "carertext.after_reply"
+
+
+def later(session: Session, work: Callable[[Session], None]) -> None:
+    """Run work(session) after this unit of work's reply has been sent, if it sends one; else now."""
+    pending = session.info.get(AFTER_REPLY)
+    if pending is None:
+        work(session)
+    else:
+        pending.append(work)
+
+
+def run_later(session: Session, pending: list[Callable[[Session], None]]) -> None:
+    """Run the deferred work in one transaction; a failure is logged, as the reply it waited for has gone."""
+    try:
+        for work in pending:
+            work(session)
+        session.commit()
+    except Exception:  # bookkeeping (reminders) must never undo or repeat a reply already sent
+        session.rollback()
+        log.exception("work after a reply failed")
 
 
 def make_engine(url: str) -> Engine:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Mapping
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import ratelimit
 from bot.clock import Clock
@@ -116,24 +119,101 @@ def _open_conversation(session: Session, carer: Carer) -> Conversation | None:
     ).first()
 
 
-def store(session: Session, services, incoming: IncomingMessage) -> int | None:
-    """Keep the message and place it in its number's queue; the carer's id, or None for a duplicate."""
-    stored = receive(session, incoming, services.clock)
-    if stored is None:
+@dataclass(frozen=True)
+class Claim:
+    """A message the webhook handed straight to this process's worker: its lease, and the rows it read."""
+
+    owner: str
+    until: datetime
+    message: Message
+    carer: Carer
+    conversation: Conversation
+    previous_at: datetime | None  # when the carer's message before this one came
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A message kept: whose it is, and the hand-over when this process's worker may take it at once."""
+
+    carer_id: int
+    claim: Claim | None = None
+
+
+_carers = Carer.__table__
+_waiting = aliased(Message)
+# Lease the carer to this process's worker, in the UPDATE that records the carer's message anyway, when
+# no other worker holds them and nothing of theirs waits: the worker goes straight to Rasa with the rows
+# read here, and the reply path loses a transaction. Built once, like every statement on that path.
+HAND_OVER = (
+    update(_carers)
+    .where(_carers.c.id == bindparam("p_carer_id"),
+           or_(_carers.c.lease_until.is_(None), _carers.c.lease_until < bindparam("p_now")),
+           ~exists().where(_waiting.carer_id == bindparam("p_carer_id"), _waiting.direction == "in",
+                           _waiting.state.in_(("pending", "processing"))))
+    .values(lease_owner=bindparam("p_owner"), lease_until=bindparam("p_until"),
+            last_inbound_at=bindparam("p_now"), channel=bindparam("p_channel"))
+)
+
+
+def store(session: Session, services, incoming: IncomingMessage) -> Stored | None:
+    """Keep the message and place it in its number's queue; None for a duplicate (nothing is changed then)."""
+    carer, conv = carer_and_conversation(session, incoming.phone, incoming.channel, services.clock)
+    previous_at = carer.last_inbound_at
+    message = _message(carer, conv, incoming, services.clock.now())
+    try:
+        verdict = ratelimit.admit(session, services, message)  # stored whatever happens; a flood waits its turn
+        owner, until = None, None
+        if verdict == "now" and services.wake is not None:
+            owner, until = _hand_over(session, services, carer, message)
+        session.add(message)
+        # The unique MessageSid is the duplicate check: no read first, and a twin request in flight
+        # waits on the index, then lands here. The whole unit is undone, so a retry changes nothing.
+        session.flush()
+    except IntegrityError:
+        session.rollback()
         return None
-    ratelimit.admit(session, services, stored)  # stored whatever happens; a flood waits its turn
-    return stored.carer_id
+    claim = Claim(owner, until, message, carer, conv, previous_at) if owner else None
+    return Stored(carer.id, claim)
+
+
+def _hand_over(session: Session, services, carer: Carer, message: Message) -> tuple[str | None, datetime | None]:
+    """Lease the carer for this process's worker if free and nothing of theirs waits; mark the message taken."""
+    now = message.created_at
+    owner = f"{uuid.uuid4().hex[:12]}:{services.conversations.worker_id}"[:64]
+    until = now + timedelta(seconds=services.settings.lease_seconds)
+    taken = session.connection().execute(HAND_OVER, {"p_carer_id": carer.id, "p_now": now, "p_owner": owner,
+                                                     "p_until": until, "p_channel": message.channel}).rowcount
+    if taken != 1:
+        return None, None
+    for name, value in (("lease_owner", owner), ("lease_until", until), ("last_inbound_at", now),
+                        ("channel", message.channel)):
+        set_committed_value(carer, name, value)  # written just now: no second UPDATE at the flush
+    # Inserted as the worker's first attempt: if this process dies mid-turn, the retry asks Rasa what it
+    # already answered instead of sending the message twice.
+    message.state, message.attempts = "processing", 1
+    return owner, until
 
 
 def receive(session: Session, incoming: IncomingMessage, clock: Clock) -> Message | None:
     """Store an inbound message; None when Twilio already gave us this MessageSid (nothing is changed then)."""
     carer, conv = carer_and_conversation(session, incoming.phone, incoming.channel, clock)
-    now = clock.now()
+    message = _message(carer, conv, incoming, clock.now())
+    session.add(message)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return None
+    return message
+
+
+def _message(carer: Carer, conv: Conversation, incoming: IncomingMessage, now: datetime) -> Message:
+    """The inbound row, not yet added; the carer's channel and last message time move with it."""
     carer.channel = incoming.channel
     carer.last_inbound_at = now
     if incoming.profile_name and not carer.profile_name:
         carer.profile_name = incoming.profile_name[:200]
-    message = Message(
+    return Message(
         carer_id=carer.id,
         conversation_id=conv.id,
         direction="in",
@@ -145,12 +225,3 @@ def receive(session: Session, incoming: IncomingMessage, clock: Clock) -> Messag
         state="pending",
         created_at=now,
     )
-    session.add(message)
-    try:
-        # The unique MessageSid is the duplicate check: no read first, and a twin request in flight
-        # waits on the index, then lands here. The whole unit is undone, so a retry changes nothing.
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        return None
-    return message

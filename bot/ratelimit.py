@@ -40,7 +40,8 @@ BUCKET_LOCKED = BUCKET.with_for_update()
 
 def _bucket(session: Session, carer_id: int, now: datetime) -> RateBucket:
     query = BUCKET_LOCKED if session.get_bind().dialect.name == "postgresql" else BUCKET
-    bucket = session.scalars(query, {"carer_id": carer_id}).first()
+    with session.no_autoflush:  # the carer's own changes go with the message's INSERT, in one flush
+        bucket = session.scalars(query, {"carer_id": carer_id}).first()
     if bucket is not None:
         return bucket
     try:
@@ -53,7 +54,7 @@ def _bucket(session: Session, carer_id: int, now: datetime) -> RateBucket:
 
 
 def admit(session: Session, services, message: Message) -> str:
-    """Place a just-stored message in its number's queue: "now", "later" or "collapsed"."""
+    """Place a message being stored in its number's queue: "now", "later" or "collapsed"."""
     settings, now = services.settings, services.clock.now()
     interval = timedelta(seconds=60.0 / max(settings.rate_limit_per_minute, 1))
     burst = interval * max(settings.rate_limit_burst, 1)
@@ -76,6 +77,8 @@ def admit(session: Session, services, message: Message) -> str:
         carer = session.get(Carer, message.carer_id)
         conv = session.get(Conversation, message.conversation_id)
         if not carer.opted_out:
+            session.add(message)
+            session.flush()  # the notice points at the message: it needs its id
             outbox.enqueue(session, now, carer=carer, conversation=conv, kind="system",
                            body=services.catalogue.text("too_many_messages", carer.language),
                            in_reply_to=message.id, channel=message.channel)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from bot import outbox
 from bot.adapters.twilio_sender import Outgoing
 from bot.clock import as_utc
+from bot.db import later
 from bot.models import Base, Carer, Conversation, Message
 from bot.quiet_hours import ContactWindow, QuietHours, next_allowed, parse_duration, parse_schedule
 
@@ -216,8 +217,9 @@ class Reminders:
         if carer is None:
             return
         # The preference row is made when first needed, from the first message's channel: not here,
-        # where it would cost a read on every carer's message.
-        cancel_nudges(session, carer.id, "carer_replied")
+        # where it would cost a read on every carer's message. After the reply: not on its path.
+        carer_id = carer.id
+        later(session, lambda s: cancel_nudges(s, carer_id, "carer_replied"))
 
     def on_progress(self, session, now, carer, conv, msg, ev) -> None:
         """The bot has asked the next question: nudge if the carer goes quiet now."""
@@ -477,11 +479,11 @@ class Reminders:
 
 
 def _after(original, extra):
-    """Run the conversation's own event handler, then ours."""
+    """Run the conversation's own event handler, then ours once the reply has left (bot.db.later)."""
     def handler(session, now, carer, conv, msg, ev):
         if original is not None:
             original(session, now, carer, conv, msg, ev)
-        extra(session, now, carer, conv, msg, ev)
+        later(session, lambda s: extra(s, now, carer, conv, msg, ev))
     return handler
 
 

@@ -46,10 +46,10 @@ class Services:
             module = importlib.import_module(name)
             module.install(self)
 
-    def notify(self, carer_id: int | None = None) -> None:
-        """Wake the in-process workers: a message of this carer has been stored."""
+    def notify(self, carer_id: int | None = None, claim=None) -> None:
+        """Wake the in-process workers: a message of this carer has been stored (and maybe handed over)."""
         if self.wake is not None:
-            self.wake(carer_id)
+            self.wake(carer_id, claim)
 
 
 def build(settings: Settings, *, clock: Clock | None = None, rasa: DialogueModel | None = None,

@@ -29,14 +29,15 @@ class Dispatcher:
         self._workers: list[threading.Thread] = []
         # Carers whose message was just stored here. A hint wakes exactly one thread, which goes
         # straight to that carer: no inbox scan and no polling interval on the reply path.
-        self._hints: queue.SimpleQueue[int | None] = queue.SimpleQueue()
-        services.wake = self.wake
+        self._hints: queue.SimpleQueue = queue.SimpleQueue()
 
-    def wake(self, carer_id: int | None = None) -> None:
-        """A message was stored: wake one worker, pointing it at the carer when known."""
-        self._hints.put(carer_id)
+    def wake(self, carer_id: int | None = None, claim=None) -> None:
+        """A message was stored: wake one worker, pointing it at the carer (and the hand-over) when known."""
+        self._hints.put((carer_id, claim))
 
     def start(self) -> "Dispatcher":
+        # Only running threads take hints: a hand-over left in a queue nobody reads would hold its carer.
+        self.services.wake = self.wake
         for n in range(self.threads):
             t = threading.Thread(target=self._run, name=f"carertext-worker-{n}", daemon=True)
             t.start()
@@ -46,7 +47,7 @@ class Dispatcher:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         for _ in self._workers:
-            self._hints.put(_STOP)
+            self._hints.put((_STOP, None))
         for t in self._workers:
             t.join(timeout)
         self.services.wake = None
@@ -56,20 +57,21 @@ class Dispatcher:
         done = 0
         while True:
             try:
-                carer_id = self._hints.get_nowait()
+                carer_id, claim = self._hints.get_nowait()
             except queue.Empty:
                 break
             if carer_id is not None and carer_id != _STOP:
-                done += self.handle_hint(carer_id)
+                done += self.handle_hint(carer_id, claim)
         done += self.services.conversations.process_due()
         done += self.services.outbox.send_due(interrupted=lambda: not self._hints.empty())
         return done
 
-    def handle_hint(self, carer_id: int) -> int:
+    def handle_hint(self, carer_id: int, claim=None) -> int:
         """Handle a carer's new message; if another thread holds the carer, it picks the message up."""
         conversations = self.services.conversations
         for _ in range(3):
-            done = conversations.process_leased(carer_id)
+            done = conversations.process_leased(carer_id, claim)
+            claim = None  # a hand-over is used once; after it, the lease is taken the usual way
             if done or not conversations.leased_elsewhere(carer_id):
                 return done
             # The holder may be just finishing its loop; a moment later the lease is free.
@@ -80,14 +82,14 @@ class Dispatcher:
         deadline = time.monotonic() + self.poll_seconds
         while not self._stop.is_set():
             try:
-                carer_id = self._hints.get(timeout=max(0.0, deadline - time.monotonic()))
+                carer_id, claim = self._hints.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                carer_id = None
+                carer_id, claim = None, None
             if carer_id == _STOP:
                 return
             try:
                 if carer_id is not None:
-                    self.handle_hint(carer_id)  # then back to the same wait: no extra query per reply
+                    self.handle_hint(carer_id, claim)  # then back to the same wait: no extra query per reply
                 else:
                     while self.run_once() and not self._stop.is_set():
                         pass

@@ -63,11 +63,12 @@ class StandinHandle:
 
 
 def run_standin_in_thread(
-    auth_token: str, account_sid: str, host: str = "127.0.0.1", port: int = 0, **kwargs: Any
+    auth_token: str, account_sid: str, host: str = "127.0.0.1", port: int = 0,
+    request_handler: type[WSGIRequestHandler] = PathOnlyHandler, **kwargs: Any
 ) -> tuple[str, StandinHandle]:
     """Start the stand-in on a free port in a daemon thread; return its base URL and handle."""
     app = create_standin(auth_token, account_sid, **kwargs)
-    server = make_server(host, port, app, threaded=True, request_handler=PathOnlyHandler)
+    server = make_server(host, port, app, threaded=True, request_handler=request_handler)
     url = f"http://{host}:{server.server_port}"
     # A short poll interval makes stop() quick, which keeps per-test servers cheap.
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="standin", daemon=True)

@@ -51,11 +51,11 @@ def incoming_message():
         return _refuse("missing MessageSid or From", 400)
     if not inbox.looks_like_sid(incoming.message_sid):
         return _refuse("malformed MessageSid", 400)
-    carer_id = services.db.run(lambda session: inbox.store(session, services, incoming))
-    if carer_id is None:
+    stored = services.db.run(lambda session: inbox.store(session, services, incoming))
+    if stored is None:
         log.info("duplicate inbound ignored")
     else:
-        services.notify(carer_id)
+        services.notify(stored.carer_id, stored.claim)
     return _twiml()
 
 

@@ -1,0 +1,141 @@
+"""The webhook hands a carer's message straight to its own process's worker: once, in order, never lost."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import event, select
+
+from bot import reminders
+from bot.models import Carer, Message
+from bot.worker import Dispatcher
+
+
+def sent_bodies(twilio, to=None):
+    return [m["body"] for m in twilio.messages(to=to)]
+
+
+class Hints:
+    """What a running Dispatcher would be woken with, kept so the test decides when the worker runs."""
+
+    def __init__(self, services):
+        self.got: list[tuple[int, object]] = []
+        services.wake = lambda carer_id=None, claim=None: self.got.append((carer_id, claim))
+
+    def pop(self):
+        return self.got.pop(0)
+
+
+def inbound(services):
+    with services.db.session() as s:
+        return s.execute(select(Message.body, Message.state, Message.attempts)
+                         .where(Message.direction == "in").order_by(Message.id)).all()
+
+
+def test_a_message_handed_over_goes_to_rasa_with_no_statement_first_and_is_answered_once(
+        services, phone, rasa, twilio):
+    hints = Hints(services)
+    phone().send("hello")
+    carer_id, claim = hints.pop()
+    assert claim is not None
+    assert inbound(services) == [("hello", "processing", 1)]  # stored as the worker's first attempt
+    with services.db.session() as s:
+        assert s.get(Carer, carer_id).lease_owner == claim.owner
+
+    statements = []
+    event.listen(services.db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    before_rasa = []
+    reply = rasa.reply
+    rasa.reply = lambda *a: (before_rasa.append(len(statements)), reply(*a))[1]
+    Dispatcher(services).handle_hint(carer_id, claim)
+
+    assert before_rasa == [0]  # straight to Rasa: the reply path has no transaction before it
+    assert sent_bodies(twilio) == ["got: hello"]
+    assert rasa.seen[0][2]["message_key"] and len(rasa.seen) == 1  # a first attempt: no "what did you answer"
+    with services.db.session() as s:
+        assert s.get(Carer, carer_id).lease_owner is None  # released for the next message
+    assert [state for _, state, _ in inbound(services)] == ["done"]
+
+
+def test_no_hand_over_while_an_earlier_message_waits_and_both_are_answered_in_order(
+        services, phone, rasa, twilio, clock):
+    hints = Hints(services)
+    p = phone()
+    rasa.down = True
+    p.send("first")
+    Dispatcher(services).handle_hint(*hints.pop())  # Rasa is down: "first" waits with a backoff
+    p.send("second")
+    _, claim = hints.pop()
+    assert claim is None  # "first" is still waiting: "second" must not jump it
+    assert inbound(services)[1][1:] == ("pending", 0)
+    rasa.down = False
+    clock.advance(seconds=60)
+    Dispatcher(services).run_once()
+    assert sent_bodies(twilio) == ["got: first", "got: second"]
+
+
+def test_no_hand_over_while_another_worker_holds_the_carer(services, phone, rasa, twilio, clock):
+    hints = Hints(services)
+    p = phone()
+    p.send("one")
+    carer_id, first = hints.pop()
+    assert services.conversations._lease(carer_id, "another-worker")  is False  # the hand-over holds it
+    Dispatcher(services).handle_hint(carer_id, first)
+    assert services.conversations._lease(carer_id, "another-worker")
+    p.send("two")
+    assert hints.pop()[1] is None
+    services.conversations._release(carer_id, "another-worker")
+    Dispatcher(services).run_once()
+    assert sent_bodies(twilio) == ["got: one", "got: two"]
+
+
+def test_a_hand_over_that_waited_in_the_queue_renews_its_lease_first(services, phone, rasa, twilio, clock):
+    hints = Hints(services)
+    phone().send("late")
+    carer_id, claim = hints.pop()
+    clock.advance(seconds=services.settings.lease_seconds * 0.75)  # the worker threads were all busy
+    Dispatcher(services).handle_hint(carer_id, claim)
+    assert sent_bodies(twilio) == ["got: late"]
+
+
+def test_a_hand_over_lost_with_its_process_is_answered_once_when_the_lease_runs_out(
+        services, phone, rasa, twilio, clock):
+    hints = Hints(services)
+    phone().send("are you there")
+    hints.pop()  # the process died before its worker took it
+    Dispatcher(services).run_once()
+    assert sent_bodies(twilio) == []  # the lease still holds: no second worker steps in yet
+    clock.advance(seconds=services.settings.lease_seconds + 1)
+    Dispatcher(services).run_once()
+    Dispatcher(services).run_once()
+    assert sent_bodies(twilio) == ["got: are you there"]
+    assert len(rasa.seen) == 1
+
+
+def test_reminder_bookkeeping_runs_after_the_reply_and_its_failure_loses_nothing(
+        services, phone, rasa, twilio, caplog, monkeypatch):
+    hints = Hints(services)
+    rasa.reply = lambda sender, text, metadata: [
+        {"text": "Thanks. Next question."},
+        {"custom": {"event": "progress", "section": "about_you", "done": 1, "total": 9}}]
+    sent_at_scheduling = []
+    schedule = reminders.schedule_nudges
+
+    def failing_schedule(session, *args):
+        sent_at_scheduling.append(len(twilio.messages()))
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(reminders, "schedule_nudges", failing_schedule)
+    with caplog.at_level(logging.ERROR):
+        phone().send("my answer")
+        Dispatcher(services).handle_hint(*hints.pop())
+    assert sent_at_scheduling == [1]  # the reply had left before the reminders were touched
+    assert sent_bodies(twilio) == ["Thanks. Next question."]
+    assert [state for _, state, _ in inbound(services)] == ["done"]
+    assert "work after a reply failed" in caplog.text
+
+    monkeypatch.setattr(reminders, "schedule_nudges", schedule)
+    phone().send("my next answer")
+    Dispatcher(services).handle_hint(*hints.pop())
+    with services.db.session() as s:
+        assert s.scalars(select(reminders.Reminder).where(reminders.Reminder.state == "pending")).all()
