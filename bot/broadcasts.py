@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Optional
@@ -299,6 +300,11 @@ def sender_key(settings, channel: str) -> str:
     return settings.twilio_whatsapp_from if channel == "whatsapp" else settings.twilio_sms_from
 
 
+def _senders(settings) -> set[str]:
+    """Every sender a broadcast may leave from (one, with a Messaging Service)."""
+    return {sender_key(settings, "sms"), sender_key(settings, "whatsapp")}
+
+
 def tick(services) -> TickResult:
     """Start due broadcasts and queue each running one's next slice; cheap when nothing runs."""
     result = TickResult()
@@ -370,13 +376,17 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
             result.skipped += _skip_rest(session, broadcast, "too_late")
             _finish(session, broadcast, now, result)
             return
+        pacers = {p.sender: p for p in session.scalars(select(BroadcastPacer))}
+        # Read only as many as this tick can queue (each sender's free slots before the horizon, and a
+        # margin for those skipped), not a whole batch of which most would wait for the next tick.
+        room = sum(math.ceil(max(timedelta(0), horizon - max(as_utc(pacers[key].next_slot_at), now)) / gap)
+                   if key in pacers else math.ceil((horizon - now) / gap) for key in _senders(settings))
         waiting = session.scalars(
             select(BroadcastRecipient)
             .where(BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.state == "waiting")
-            .order_by(BroadcastRecipient.id).limit(settings.broadcast_batch)
+            .order_by(BroadcastRecipient.id).limit(min(settings.broadcast_batch, room + room // 10 + 5))
         ).all()
         carers = {c.id: c for c in session.scalars(select(Carer).where(Carer.id.in_([r.carer_id for r in waiting])))}
-        pacers = {p.sender: p for p in session.scalars(select(BroadcastPacer))}
         template_sid, template_vars = _template(settings, broadcast.message)
         # Slots, counts and states are kept here and written once after the loop: a row changed inside it
         # would be written again by every enqueue's flush, four statements a recipient instead of one.
@@ -401,13 +411,14 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
                     content_sid, content_vars = template_sid, template_vars
             message = outbox.enqueue(session, now, carer=carer, body=broadcast.message, kind="broadcast",
                                      channel=carer.channel, content_sid=content_sid, content_variables=content_vars,
-                                     broadcast_id=broadcast_id, not_before=slot)
+                                     broadcast_id=broadcast_id, not_before=slot, flush=False)
             next_slot[key] = slot + gap
-            queued.append((recipient, message.id))
+            queued.append((recipient, message))
+        session.flush()  # the slice's messages in one INSERT
         for recipient, reason in skipped:
             recipient.state, recipient.reason = "skipped", reason
-        for recipient, message_id in queued:
-            recipient.state, recipient.message_id = "queued", message_id
+        for recipient, message in queued:
+            recipient.state, recipient.message_id = "queued", message.id
         for key, slot in next_slot.items():
             if key not in pacers:
                 session.add(BroadcastPacer(sender=key, next_slot_at=slot))

@@ -275,9 +275,9 @@ class Conversations:
         if first is not None:
             self.s.outbox.send_claimed(session, first)
         self.s.outbox.send_for_carer(msg.carer_id)
-        after = session.info.pop(AFTER_REPLY, None)
-        if after:
-            run_later(session, after)
+        if session.info.get(AFTER_REPLY):  # no reply was sent (or it failed): the work is still to do
+            run_later(session)
+            session.commit()
 
     def _wait_for_rasa(self, message_id: int, reason: str) -> None:
         """Keep the message; try again with backoff; one kind apology if the wait grows long."""

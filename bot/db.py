@@ -28,14 +28,16 @@ def later(session: Session, work: Callable[[Session], None]) -> None:
         pending.append(work)
 
 
-def run_later(session: Session, pending: list[Callable[[Session], None]]) -> None:
-    """Run the deferred work in one transaction; a failure is logged, as the reply it waited for has gone."""
+def run_later(session: Session) -> None:
+    """Run the work deferred in this session, in the caller's transaction; a failure undoes only that work."""
+    pending = session.info.pop(AFTER_REPLY, None)
+    if not pending:
+        return
     try:
-        for work in pending:
-            work(session)
-        session.commit()
+        with session.begin_nested():
+            for work in pending:
+                work(session)
     except Exception:  # bookkeeping (reminders) must never undo or repeat a reply already sent
-        session.rollback()
         log.exception("work after a reply failed")
 
 

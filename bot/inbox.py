@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import ratelimit
-from bot.clock import Clock
+from bot.clock import Clock, as_utc
 from bot.models import Carer, Conversation, Message
 from bot.whatsapp_buttons import tapped_choice
 
@@ -163,7 +163,8 @@ def store(session: Session, services, incoming: IncomingMessage) -> Stored | Non
     try:
         verdict = ratelimit.admit(session, services, message)  # stored whatever happens; a flood waits its turn
         owner, until = None, None
-        if verdict == "now" and services.wake is not None:
+        held = carer.lease_until is not None and as_utc(carer.lease_until) > message.created_at
+        if verdict == "now" and services.wake is not None and not held:  # held: its worker will loop to it
             owner, until = _hand_over(session, services, carer, message)
         session.add(message)
         # The unique MessageSid is the duplicate check: no read first, and a twin request in flight

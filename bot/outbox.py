@@ -14,6 +14,7 @@ from bot.adapters.mailer import MailFailed
 from bot.adapters.twilio_sender import Outgoing, SendFailed
 from bot.catalogue import segments
 from bot.clock import as_utc
+from bot.db import run_later
 from bot.models import Carer, Conversation, Message, StatusEvent
 
 log = logging.getLogger("carertext.outbox")
@@ -290,6 +291,7 @@ class Outbox:
         # Read just after the claim, and the claim keeps other senders off it: no need to re-read.
         self._mark_sent(session, message, result.sid, result.num_segments, result.status)
         self._settled(session, message)
+        run_later(session)  # the turn's bookkeeping, if this was its first reply: no transaction of its own
         session.commit()
         return 1
 

@@ -379,11 +379,16 @@ class Reminders:
                 select(Carer).where(Carer.id.in_({r.carer_id for r in reminders})))}
             conv_ids = {r.conversation_id for r in reminders if r.conversation_id}
             convs = {c.id: c for c in session.scalars(select(Conversation).where(Conversation.id.in_(conv_ids)))}
-            return [self._hand_over_one(session, now, r, carers[r.carer_id], convs.get(r.conversation_id))
-                    for r in reminders]
+            queued: list[tuple[Reminder, Message]] = []
+            outcomes = [self._hand_over_one(session, now, r, carers[r.carer_id], convs.get(r.conversation_id), queued)
+                        for r in reminders]
+            session.flush()  # the batch's messages in one INSERT: one round trip per message was the cost
+            for reminder, message in queued:
+                reminder.message_id = message.id
+            return outcomes
 
     def _hand_over_one(self, session: Session, now: datetime, reminder: Reminder, carer: Carer,
-                       conv: Conversation | None) -> str:
+                       conv: Conversation | None, queued: list) -> str:
         """Decide one claimed reminder: skip it, let it wait for the window, or put it in the outbox."""
         reason = self._why_not(reminder, carer, conv)
         if reason:
@@ -399,9 +404,9 @@ class Reminders:
             key = "reminder.nudge"
         body = self.s.catalogue.text(key, carer.language, section=self.section_words(conv, carer))
         message = outbox.enqueue(session, now, carer=carer, conversation=conv, body=body, kind="reminder",
-                                 channel=carer.channel)
-        reminder.message_id, reminder.route = message.id, carer.channel
-        log.debug("reminder handed to outbox reminder=%s kind=%s msg=%s", reminder.id, reminder.kind, message.id)
+                                 channel=carer.channel, flush=False)
+        reminder.route = carer.channel
+        queued.append((reminder, message))
         return "sent"
 
     def _why_not(self, reminder: Reminder, carer: Carer, conv: Conversation | None) -> str | None:
