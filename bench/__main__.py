@@ -4,7 +4,7 @@ NAMEs: ack, reply, long, broadcast, reminders, memory (default: all, in that ord
 --quick uses small sizes (a smoke run, about 3 minutes on a busy 2-core machine); the full run is the
 default. Every size can be set by a flag or by the environment variable in brackets:
 
-  --ack-rates 50,100,200 (BENCH_ACK_RATES)     --ack-seconds 20 (BENCH_ACK_SECONDS)
+  --ack-rates 50,100,200 (BENCH_ACK_RATES)     --ack-seconds 10 (BENCH_ACK_SECONDS)
   --reply-conversations 20 (BENCH_REPLY_CONVERSATIONS, 5 turns each)
   --long-turns 10,100,300 (BENCH_LONG_TURNS)   --broadcast-n 10000 (BENCH_BROADCAST_N)
   --reminders-n 100000 (BENCH_REMINDERS_N)

@@ -33,7 +33,7 @@ def script(turns: int) -> list[str]:
 @dataclass
 class Sizes:
     ack_rates: list[int] = field(default_factory=lambda: [50, 100, 200])
-    ack_seconds: float = 20.0
+    ack_seconds: float = 10.0
     reply_conversations: int = 20  # x 5 turns each
     long_turns: list[int] = field(default_factory=lambda: [10, 100, 300])
     broadcast_audience: int = 100000  # consenting carers a broadcast goes to
@@ -41,9 +41,9 @@ class Sizes:
     # audience and in real time for broadcast_seconds, with carers texting in; the others for a third of that
     # (5 s at least).
     broadcast_rates: list[float] = field(default_factory=lambda: [50.0, 10.0])
-    broadcast_seconds: float = 30.0  # the no-limit sample is a third as long (5 s at least)
+    broadcast_seconds: float = 20.0  # the no-limit sample is a third as long (5 s at least)
     broadcast_probes: int = 10  # carers texting in, with and without a broadcast sending
-    broadcast_n: int = 3000  # recipients of each top-rate measurement (2 and 8 worker threads)
+    broadcast_n: int = 1000  # recipients of each top-rate measurement (2 and 8 worker threads)
     reminders_n: int = 100000
 
     @classmethod
