@@ -377,10 +377,10 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
             _finish(session, broadcast, now, result)
             return
         pacers = {p.sender: p for p in session.scalars(select(BroadcastPacer))}
+        first_slot = {key: max(as_utc(p.next_slot_at), now) for key, p in pacers.items()}
         # Read only as many as this tick can queue (each sender's free slots before the horizon, and a
         # margin for those skipped), not a whole batch of which most would wait for the next tick.
-        room = sum(math.ceil(max(timedelta(0), horizon - max(as_utc(pacers[key].next_slot_at), now)) / gap)
-                   if key in pacers else math.ceil((horizon - now) / gap) for key in _senders(settings))
+        room = sum(math.ceil(max(timedelta(0), horizon - first_slot.get(key, now)) / gap) for key in _senders(settings))
         waiting = session.scalars(
             select(BroadcastRecipient)
             .where(BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.state == "waiting")
@@ -390,7 +390,6 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
         template_sid, template_vars = _template(settings, broadcast.message)
         # Slots, counts and states are kept here and written once after the loop: a row changed inside it
         # would be written again by every enqueue's flush, four statements a recipient instead of one.
-        first_slot = {key: max(as_utc(p.next_slot_at), now) for key, p in pacers.items()}
         next_slot, queued, skipped = dict(first_slot), [], []
         for recipient in waiting:
             carer = carers.get(recipient.carer_id)

@@ -19,7 +19,7 @@ from bot import outbox, whatsapp_buttons
 from bot.adapters.rasa_client import RasaUnavailable
 from bot.clock import as_utc
 from bot.db import AFTER_REPLY, run_later
-from bot.inbox import Claim
+from bot.inbox import LEASE_FREE, Claim
 from bot.models import Answer, Carer, Conversation, Message
 from bot.safeguarding import screen
 
@@ -46,9 +46,7 @@ _carers = Carer.__table__
 # Core, not ORM: the carer row comes with the head read, and ORM's UPDATE ... RETURNING costs twice as much.
 TAKE_LEASE = (
     update(_carers)
-    .where(_carers.c.id == bindparam("p_carer_id"),
-           or_(_carers.c.lease_until.is_(None), _carers.c.lease_until < bindparam("p_now"),
-               _carers.c.lease_owner == bindparam("p_owner")))
+    .where(_carers.c.id == bindparam("p_carer_id"), or_(LEASE_FREE, _carers.c.lease_owner == bindparam("p_owner")))
     .values(lease_owner=bindparam("p_owner"), lease_until=bindparam("p_until"))
 )
 
@@ -115,8 +113,12 @@ class Conversations:
         """This thread's lease name: unique per thread, within the column's 64 characters."""
         owner = getattr(self._thread, "owner", None)
         if owner is None:
-            owner = self._thread.owner = f"{uuid.uuid4().hex[:12]}:{self.worker_id}"[:64]
+            owner = self._thread.owner = self.new_owner()
         return owner
+
+    def new_owner(self) -> str:
+        """A fresh lease name in this process, within the column's 64 characters (a thread's, or a hand-over's)."""
+        return f"{uuid.uuid4().hex[:12]}:{self.worker_id}"[:64]
 
     def _lease_in(self, session: Session, carer_id: int, owner: str) -> bool:
         """Take or renew this carer's lease in the caller's transaction; False if another worker holds it."""

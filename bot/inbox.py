@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Mapping
@@ -141,13 +140,14 @@ class Stored:
 
 _carers = Carer.__table__
 _waiting = aliased(Message)
+# No worker holds the carer: never leased, or the lease has run out (a worker that died).
+LEASE_FREE = or_(_carers.c.lease_until.is_(None), _carers.c.lease_until < bindparam("p_now"))
 # Lease the carer to this process's worker, in the UPDATE that records the carer's message anyway, when
 # no other worker holds them and nothing of theirs waits: the worker goes straight to Rasa with the rows
 # read here, and the reply path loses a transaction. Built once, like every statement on that path.
 HAND_OVER = (
     update(_carers)
-    .where(_carers.c.id == bindparam("p_carer_id"),
-           or_(_carers.c.lease_until.is_(None), _carers.c.lease_until < bindparam("p_now")),
+    .where(_carers.c.id == bindparam("p_carer_id"), LEASE_FREE,
            ~exists().where(_waiting.carer_id == bindparam("p_carer_id"), _waiting.direction == "in",
                            _waiting.state.in_(("pending", "processing"))))
     .values(lease_owner=bindparam("p_owner"), lease_until=bindparam("p_until"),
@@ -180,7 +180,7 @@ def store(session: Session, services, incoming: IncomingMessage) -> Stored | Non
 def _hand_over(session: Session, services, carer: Carer, message: Message) -> tuple[str | None, datetime | None]:
     """Lease the carer for this process's worker if free and nothing of theirs waits; mark the message taken."""
     now = message.created_at
-    owner = f"{uuid.uuid4().hex[:12]}:{services.conversations.worker_id}"[:64]
+    owner = services.conversations.new_owner()
     until = now + timedelta(seconds=services.settings.lease_seconds)
     taken = session.connection().execute(HAND_OVER, {"p_carer_id": carer.id, "p_now": now, "p_owner": owner,
                                                      "p_until": until, "p_channel": message.channel}).rowcount
