@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-import requests
+from bot.adapters.http import HttpFailed, KeepAliveClient
 
 
 class RasaUnavailable(Exception):
@@ -25,16 +25,22 @@ class RasaClient:
     def __init__(self, base_url: str, timeout: float = 20.0):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.http = requests.Session()
+        self.http = KeepAliveClient(timeout)
+
+    def _call(self, method: str, path: str, payload: dict | None = None, timeout: float | None = None) -> Any:
+        try:
+            response = self.http.request(method, self.base_url + path, json=payload, timeout=timeout)
+        except HttpFailed as exc:
+            raise RasaUnavailable(str(exc)) from None
+        if response.status >= 300:
+            raise RasaUnavailable(f"HTTP {response.status}")
+        try:
+            return response.json()
+        except ValueError:
+            raise RasaUnavailable("not JSON") from None
 
     def _post(self, path: str, payload: dict) -> Any:
-        try:
-            response = self.http.post(self.base_url + path, json=payload, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise RasaUnavailable(type(exc).__name__) from None
-        if response.status_code >= 300:
-            raise RasaUnavailable(f"HTTP {response.status_code}")
-        return response.json()
+        return self._call("POST", path, payload)
 
     def reply(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         """Send one carer message; return Rasa's messages for it."""
@@ -54,13 +60,7 @@ class RasaClient:
 
     def replies_after(self, sender: str, message_key: str) -> list[dict[str, Any]] | None:
         """The replies Rasa already gave to a message, if it saw it (after a crash); else None."""
-        try:
-            response = self.http.get(f"{self.base_url}/conversations/{sender}/tracker", timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise RasaUnavailable(type(exc).__name__) from None
-        if response.status_code >= 300:
-            raise RasaUnavailable(f"HTTP {response.status_code}")
-        events = response.json().get("events") or []
+        events = (self._call("GET", f"/conversations/{sender}/tracker") or {}).get("events") or []
         found = False
         replies: list[dict[str, Any]] = []
         for ev in events:
@@ -81,6 +81,6 @@ class RasaClient:
 
     def healthy(self) -> bool:
         try:
-            return self.http.get(self.base_url + "/status", timeout=3).status_code == 200
-        except requests.RequestException:
+            return self.http.request("GET", self.base_url + "/status", timeout=3).status == 200
+        except HttpFailed:
             return False

@@ -6,10 +6,10 @@ import json
 from contextlib import contextmanager
 from typing import Iterator, Protocol
 
-import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest.content.v1.content import ContentList
 
+from bot.adapters.http import HttpFailed
 from bot.adapters.twilio_sender import twilio_client
 
 
@@ -61,5 +61,5 @@ def _refusals() -> Iterator[None]:
         except (AttributeError, ValueError):
             code = None
         raise ContentFailed(code, getattr(response, "status_code", None), "list page refused") from None
-    except requests.RequestException as exc:
-        raise ContentFailed(None, None, type(exc).__name__) from None
+    except HttpFailed as exc:
+        raise ContentFailed(None, None, str(exc)) from None
