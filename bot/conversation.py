@@ -71,6 +71,7 @@ class Turn:
     rotate: bool
     metadata: dict = field(default_factory=dict)
     after: list = field(default_factory=list)  # bookkeeping for after the reply has left (bot.db.later)
+    outbox_clear: bool = False  # nothing waits to go to the carer: the first reply may leave before its record
 
 
 class Conversations:
@@ -167,7 +168,10 @@ class Conversations:
                         # Leased, stored as this attempt and read by the webhook: no statement runs here.
                         msg, conv, carer, previous_at = claim.message, claim.conversation, claim.carer, claim.previous_at
                         session.add_all((msg, conv, carer))
-                        turn, claim = self._open(session, msg, carer, conv, previous_at, taken=True), None
+                        turn = self._open(session, msg, carer, conv, previous_at, taken=True)
+                        if turn is not None:
+                            turn.outbox_clear = claim.outbox_clear
+                        claim = None
                     else:
                         # Lease (or renew: a long burst must not let another worker in), the next message,
                         # its conversation and what comes before Rasa: one transaction on the reply path.
@@ -243,6 +247,7 @@ class Conversations:
             if turn.rotate:
                 self.s.rasa.new_session(sender)
             replies = self.s.rasa.replies_after(sender, turn.key) if turn.retry else None
+            answered_before = replies is not None
             if replies is None:
                 replies = self.s.rasa.reply(sender, turn.text, turn.metadata)
         except RasaUnavailable as exc:
@@ -262,6 +267,10 @@ class Conversations:
             conv.last_message_at = msg.created_at  # set before the replies' flush: one UPDATE, not two
             carer.apology_sent_at = None
             self.apply_replies(session, carer, conv, msg, replies)
+            if answered_before:
+                outbox.mark_maybe_sent(session, carer.id)  # Rasa answered before a crash: they may have left
+            elif turn.outbox_clear and self.s.outbox.send_unwritten(session, carer):
+                run_later(session)  # the reply has left: its bookkeeping goes in with the turn's record
             self._finish(session, msg)
         return True
 

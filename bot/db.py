@@ -17,6 +17,13 @@ T = TypeVar("T")
 log = logging.getLogger("carertext.db")
 # Session key: work that may wait until a carer's reply has left (a list), when the session has one.
 AFTER_REPLY = "carertext.after_reply"
+# Session key: this unit of work has written (flushed) something, so its transaction holds locks.
+WROTE = "carertext.wrote"
+
+
+def has_written(session: Session) -> bool:
+    """Whether this unit of work has sent a write to the database yet (and so holds row locks)."""
+    return bool(session.info.get(WROTE))
 
 
 def later(session: Session, work: Callable[[Session], None]) -> None:
@@ -71,6 +78,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessions, "after_flush", lambda session, _context: session.info.__setitem__(WROTE, True))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

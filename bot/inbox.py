@@ -128,6 +128,7 @@ class Claim:
     carer: Carer
     conversation: Conversation
     previous_at: datetime | None  # when the carer's message before this one came
+    outbox_clear: bool = False  # nothing of the carer's waited to be sent: the first reply may go at once
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class Stored:
 
 _carers = Carer.__table__
 _waiting = aliased(Message)
+_queued = aliased(Message)
 # No worker holds the carer: never leased, or the lease has run out (a worker that died).
 LEASE_FREE = or_(_carers.c.lease_until.is_(None), _carers.c.lease_until < bindparam("p_now"))
 # Lease the carer to this process's worker, in the UPDATE that records the carer's message anyway, when
@@ -152,6 +154,10 @@ HAND_OVER = (
                            _waiting.state.in_(("pending", "processing"))))
     .values(lease_owner=bindparam("p_owner"), lease_until=bindparam("p_until"),
             last_inbound_at=bindparam("p_now"), channel=bindparam("p_channel"))
+    # Whether anything already waits to go to this carer: a reply may only leave ahead of its record
+    # (bot.outbox.Outbox.send_unwritten) when it overtakes nothing.
+    .returning(exists().where(_queued.carer_id == bindparam("p_carer_id"), _queued.direction == "out",
+                              _queued.state.in_(("pending", "sending"))).label("outbox_busy"))
 )
 
 
@@ -162,10 +168,10 @@ def store(session: Session, services, incoming: IncomingMessage) -> Stored | Non
     message = _message(carer, conv, incoming, services.clock.now())
     try:
         verdict = ratelimit.admit(session, services, message)  # stored whatever happens; a flood waits its turn
-        owner, until = None, None
+        owner, until, clear = None, None, False
         held = carer.lease_until is not None and as_utc(carer.lease_until) > message.created_at
         if verdict == "now" and services.wake is not None and not held:  # held: its worker will loop to it
-            owner, until = _hand_over(session, services, carer, message)
+            owner, until, clear = _hand_over(session, services, carer, message)
         session.add(message)
         # The unique MessageSid is the duplicate check: no read first, and a twin request in flight
         # waits on the index, then lands here. The whole unit is undone, so a retry changes nothing.
@@ -173,26 +179,29 @@ def store(session: Session, services, incoming: IncomingMessage) -> Stored | Non
     except IntegrityError:
         session.rollback()
         return None
-    claim = Claim(owner, until, message, carer, conv, previous_at) if owner else None
+    claim = Claim(owner, until, message, carer, conv, previous_at, clear) if owner else None
     return Stored(carer.id, claim)
 
 
-def _hand_over(session: Session, services, carer: Carer, message: Message) -> tuple[str | None, datetime | None]:
-    """Lease the carer for this process's worker if free and nothing of theirs waits; mark the message taken."""
+def _hand_over(session: Session, services, carer: Carer,
+               message: Message) -> tuple[str | None, datetime | None, bool]:
+    """Lease the carer for this process's worker if free and nothing of theirs waits; mark the message taken.
+
+    Returns the lease, and whether the carer's outbox was empty."""
     now = message.created_at
     owner = services.conversations.new_owner()
     until = now + timedelta(seconds=services.settings.lease_seconds)
     taken = session.connection().execute(HAND_OVER, {"p_carer_id": carer.id, "p_now": now, "p_owner": owner,
-                                                     "p_until": until, "p_channel": message.channel}).rowcount
-    if taken != 1:
-        return None, None
+                                                     "p_until": until, "p_channel": message.channel}).first()
+    if taken is None:
+        return None, None, False
     for name, value in (("lease_owner", owner), ("lease_until", until), ("last_inbound_at", now),
                         ("channel", message.channel)):
         set_committed_value(carer, name, value)  # written just now: no second UPDATE at the flush
     # Inserted as the worker's first attempt: if this process dies mid-turn, the retry asks Rasa what it
     # already answered instead of sending the message twice.
     message.state, message.attempts = "processing", 1
-    return owner, until
+    return owner, until, not taken.outbox_busy
 
 
 def receive(session: Session, incoming: IncomingMessage, clock: Clock) -> Message | None:

@@ -14,7 +14,7 @@ from bot.adapters.mailer import MailFailed
 from bot.adapters.twilio_sender import Outgoing, SendFailed
 from bot.catalogue import segments
 from bot.clock import as_utc
-from bot.db import run_later
+from bot.db import has_written, run_later
 from bot.models import Carer, Conversation, Message, StatusEvent
 
 log = logging.getLogger("carertext.outbox")
@@ -112,6 +112,13 @@ def approved_templates(settings) -> set[str]:
 def expect_replies(session: Session, carer_id: int) -> None:
     """Remember the first message queued for this carer in this session, for claim_first."""
     session.info[REPLIES_FOR] = carer_id
+
+
+def mark_maybe_sent(session: Session, carer_id: int) -> None:
+    """The replies queued in this session may have left before a crash: each is looked for at Twilio first."""
+    for message in session.new:
+        if isinstance(message, Message) and message.direction == "out" and message.carer_id == carer_id:
+            message.attempts, message.error_note = 1, None  # the next claim makes it attempt 2: _already_sent
 
 
 def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
@@ -248,6 +255,32 @@ class Outbox:
         carer = session.get(Carer, message.carer_id) if message.carer_id else None
         return self._send_claimed(session, message, carer)
 
+    def send_unwritten(self, session: Session, carer: Carer) -> bool:
+        """Send the turn's first reply before anything of the turn is written; True if Twilio took it.
+
+        Only while nothing waits ahead of it (the caller knows) and nothing has been written yet, so no
+        lock is held over the call. A crash between the send and the turn's commit leaves the carer's
+        message to be retried: Rasa gives the same replies again, and each is looked for at Twilio before
+        it is sent (mark_maybe_sent), so none goes twice."""
+        first = session.info.get(FIRST_REPLY)
+        if first is None or first.channel == EMAIL or has_written(session):
+            return False
+        if first.channel == "whatsapp" and not window_open(carer, self.clock.now()):
+            return False  # _outgoing would rewrite it for a closed window: the usual path does that
+        outgoing, skip = self._outgoing(session, first, carer)
+        if skip is not None or any(hook(session, first) is not None for hook in self.before_send):
+            return False
+        session.info.pop(FIRST_REPLY)
+        first.state, first.attempts = "sending", 1
+        try:
+            result = self.sender.send(outgoing, self.settings.status_callback_url)
+        except SendFailed as exc:
+            self._failed(session, first, exc)  # written with the turn, due again after its backoff
+            return False
+        self._mark_sent(session, first, result.sid, result.num_segments, result.status)
+        self._settled(session, first)
+        return True
+
     def send_one(self, message_id: int) -> int:
         """Claim one message and send it; 1 if Twilio took it."""
         with self.db.session() as session:
@@ -276,7 +309,7 @@ class Outbox:
                 return 0
         # After a 5xx, or a sender that died mid-send (no note), Twilio may have it already.
         if message.attempts > 1 and message.error_note in ("ambiguous", None):
-            already = self._already_sent(message, outgoing)
+            already = self._already_sent(session, message, outgoing)
             if already:
                 self._mark_sent(session, message, already, None)
                 self._settled(session, message)
@@ -287,6 +320,7 @@ class Outbox:
             result = self.sender.send(outgoing, self.settings.status_callback_url)
         except SendFailed as exc:
             self._failed(session, message, exc)
+            session.commit()
             return 0
         # Read just after the claim, and the claim keeps other senders off it: no need to re-read.
         self._mark_sent(session, message, result.sid, result.num_segments, result.status)
@@ -358,10 +392,14 @@ class Outbox:
             messaging_service_sid=self.settings.twilio_messaging_service_sid or None,
         ), None
 
-    def _already_sent(self, message: Message, outgoing: Outgoing) -> str | None:
+    def _already_sent(self, session: Session, message: Message, outgoing: Outgoing) -> str | None:
         """After an ambiguous failure, look at Twilio before sending again."""
+        since = as_utc(message.created_at)
+        if message.in_reply_to_id is not None:  # a reply written again after a crash: since its turn began
+            asked = session.get(Message, message.in_reply_to_id)
+            since = min(since, as_utc(asked.created_at)) if asked is not None else since
         try:
-            since = (as_utc(message.created_at) - timedelta(minutes=1)).isoformat()
+            since = (since - timedelta(minutes=1)).isoformat()
             for found in self.sender.recent_to(outgoing.to, since):
                 if _same_message(found.get("body") or "", outgoing):
                     return found["sid"]
@@ -398,4 +436,3 @@ class Outbox:
                                 f"twilio {exc.status}")
         log.warning("outbound failed msg=%s code=%s status=%s next=%s",
                     message.id, exc.code, exc.status, message.state)
-        session.commit()

@@ -14,14 +14,17 @@ class ScriptedRasa:
         self.down = False
         self.seen: list[tuple[str, str, dict]] = []
         self.sessions_started: list[str] = []
+        self.answered: dict[tuple[str, str | None], list[dict]] = {}  # what Rasa's tracker would hold
         self._lock = threading.Lock()
 
     def reply(self, sender, text, metadata):
         if self.down:
             raise RasaUnavailable("ConnectionError")
+        replies = [{"text": f"got: {text}"}]
         with self._lock:
             self.seen.append((sender, text, metadata))
-        return [{"text": f"got: {text}"}]
+            self.answered[(sender, (metadata or {}).get("message_key"))] = replies
+        return replies
 
     def trigger(self, sender, intent, entities=None):
         if self.down:
@@ -36,7 +39,7 @@ class ScriptedRasa:
     def replies_after(self, sender, message_key):
         if self.down:
             raise RasaUnavailable("ConnectionError")
-        return None
+        return self.answered.get((sender, message_key))
 
     def healthy(self):
         return not self.down

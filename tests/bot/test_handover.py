@@ -48,9 +48,12 @@ def test_a_message_handed_over_goes_to_rasa_with_no_statement_first_and_is_answe
     reply, replies_after = rasa.reply, rasa.replies_after
     rasa.reply = lambda *a: (before_rasa.append(len(statements)), reply(*a))[1]
     rasa.replies_after = lambda *a: (asked_what_was_answered.append(a), replies_after(*a))[1]
+    send, before_send = services.outbox.sender.send, []
+    services.outbox.sender.send = lambda *a: (before_send.append(len(statements)), send(*a))[1]
     Dispatcher(services).handle_hint(carer_id, claim)
 
     assert before_rasa == [0]  # straight to Rasa: the reply path has no transaction before it
+    assert before_send == [0]  # and from Rasa's answer straight to Twilio: the turn is written after
     assert asked_what_was_answered == []  # a first attempt, not a retry after a crash
     assert sent_bodies(twilio) == ["got: hello"]
     with services.db.session() as s:
@@ -140,3 +143,51 @@ def test_reminder_bookkeeping_runs_after_the_reply_and_its_failure_loses_nothing
     Dispatcher(services).handle_hint(*hints.pop())
     with services.db.session() as s:
         assert s.scalars(select(reminders.Reminder).where(reminders.Reminder.state == "pending")).all()
+
+
+def test_a_reply_sent_before_its_turn_was_written_is_not_sent_again_after_a_crash(
+        services, phone, rasa, twilio, clock, monkeypatch):
+    hints = Hints(services)
+    phone().send("hello")
+    carer_id, claim = hints.pop()
+
+    def crash(*args):
+        raise RuntimeError("the process died")
+
+    monkeypatch.setattr(services.conversations, "_finish", crash)  # after the send, before the write
+    try:
+        Dispatcher(services).handle_hint(carer_id, claim)
+    except RuntimeError:
+        pass
+    assert sent_bodies(twilio) == ["got: hello"]
+    monkeypatch.undo()
+    with services.db.session() as s:
+        assert s.scalars(select(Message).where(Message.direction == "out")).all() == []  # nothing written
+
+    clock.advance(seconds=services.settings.lease_seconds + 1)
+    Dispatcher(services).run_once()
+    Dispatcher(services).run_once()
+    assert sent_bodies(twilio) == ["got: hello"]  # found at Twilio, not sent twice
+    assert len(rasa.seen) == 1  # Rasa was asked what it had answered, not asked again
+    with services.db.session() as s:
+        reply = s.scalars(select(Message).where(Message.direction == "out")).one()
+        assert (reply.state, reply.twilio_sid) == ("sent", twilio.messages()[0]["sid"])
+    assert [state for _, state, _ in inbound(services)] == ["done"]
+
+
+def test_a_reply_never_overtakes_what_already_waits_for_the_carer(services, phone, rasa, twilio, clock):
+    hints = Hints(services)
+    p = phone()
+    twilio.set_faults(rate_limit=1)  # Twilio turns the first reply away for now: it waits with a backoff
+    p.send("first")
+    Dispatcher(services).handle_hint(*hints.pop())
+    assert sent_bodies(twilio) == []
+    p.send("second")
+    carer_id, claim = hints.pop()
+    assert claim is not None and claim.outbox_clear is False
+    Dispatcher(services).handle_hint(carer_id, claim)
+    assert sent_bodies(twilio) == []  # "got: second" waits behind "got: first"
+    clock.advance(seconds=600)
+    while Dispatcher(services).run_once():  # as a worker thread does: until nothing is left
+        pass
+    assert sent_bodies(twilio) == ["got: first", "got: second"]
