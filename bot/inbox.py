@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Mapping
 
 from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -78,37 +79,68 @@ def clean_text(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
 
 
-# Built once: on the webhook's path, building a statement costs more than running it.
+# Built once: on the webhook's path, building a statement costs more than running it. The carer row is
+# locked (PostgreSQL; SQLite serialises writers anyway): two messages of one number take turns from here,
+# which is what their flood bucket, read in the same query, needs.
 CARER_AND_CONVERSATION = (
-    select(Carer, Conversation)
+    select(Carer, Conversation, ratelimit.RateBucket)
     .outerjoin(Conversation, and_(Conversation.carer_id == Carer.id, Conversation.state != "closed"))
+    .outerjoin(ratelimit.RateBucket, ratelimit.RateBucket.carer_id == Carer.id)
     .where(Carer.phone == bindparam("phone"))
     .order_by(Conversation.id.desc())
     .limit(1)
+    .with_for_update(of=Carer)
 )
+# First contact in one statement, no savepoint: a twin request that made the carer first wins, and we read it.
+NEW_CARER = {name: dialect.insert(Carer).on_conflict_do_nothing(index_elements=[Carer.phone]).returning(Carer)
+             for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+
+
+@dataclass
+class Sender:
+    """Whose number a message came from: the carer, their open conversation, their flood bucket."""
+
+    carer: Carer
+    conversation: Conversation
+    bucket: ratelimit.RateBucket | None
+    new: bool  # made by this unit of work
+
+
+def sender(session: Session, phone: str, channel: str, clock: Clock) -> Sender:
+    """The carer with this number, their open conversation and flood bucket, in one query; made on first contact."""
+    row = session.execute(CARER_AND_CONVERSATION, {"phone": phone}).first()
+    if row is not None and row[1] is not None:
+        return Sender(*row, new=False)
+    carer, bucket, new = (row[0], row[2], False) if row is not None else (None, None, False)
+    if carer is None:
+        now = clock.now()
+        carer = session.scalars(NEW_CARER[session.get_bind().dialect.name],
+                                [{"phone": phone, "channel": channel, "created_at": now}]).first()
+        new = carer is not None
+        if not new:  # a twin request made the carer a moment ago: theirs, as if it had been here
+            row = session.execute(CARER_AND_CONVERSATION, {"phone": phone}).one()
+            if row[1] is not None:
+                return Sender(*row, new=False)
+            carer, bucket = row[0], row[2]
+    if new:  # nobody else can see this carer yet: their first conversation needs no savepoint
+        conv = Conversation(carer_id=carer.id, started_at=clock.now())
+        session.add(conv)
+        session.flush()
+        return Sender(carer, conv, None, new=True)
+    try:
+        with session.begin_nested():
+            conv = Conversation(carer_id=carer.id, started_at=clock.now())
+            session.add(conv)
+    except IntegrityError:  # a twin request started it a moment ago
+        conv = _open_conversation(session, carer)
+    return Sender(carer, conv, bucket, new=False)
 
 
 def carer_and_conversation(session: Session, phone: str, channel: str,
                            clock: Clock) -> tuple[Carer, Conversation]:
-    """The carer with this number and their open conversation, in one query; both made on first contact."""
-    row = session.execute(CARER_AND_CONVERSATION, {"phone": phone}).first()
-    carer, conv = row if row is not None else (None, None)
-    if carer is None:
-        try:
-            with session.begin_nested():
-                carer = Carer(phone=phone, channel=channel, created_at=clock.now())
-                session.add(carer)
-        except IntegrityError:  # a twin request made the carer a moment ago
-            carer = session.scalars(select(Carer).where(Carer.phone == phone)).one()
-            conv = _open_conversation(session, carer)
-    if conv is None:
-        try:
-            with session.begin_nested():
-                conv = Conversation(carer_id=carer.id, started_at=clock.now())
-                session.add(conv)
-        except IntegrityError:  # a twin request started it a moment ago
-            conv = _open_conversation(session, carer)
-    return carer, conv
+    """The carer with this number and their open conversation; both made on first contact."""
+    found = sender(session, phone, channel, clock)
+    return found.carer, found.conversation
 
 
 def _open_conversation(session: Session, carer: Carer) -> Conversation | None:
@@ -163,11 +195,13 @@ HAND_OVER = (
 
 def store(session: Session, services, incoming: IncomingMessage) -> Stored | None:
     """Keep the message and place it in its number's queue; None for a duplicate (nothing is changed then)."""
-    carer, conv = carer_and_conversation(session, incoming.phone, incoming.channel, services.clock)
+    found = sender(session, incoming.phone, incoming.channel, services.clock)
+    carer, conv = found.carer, found.conversation
     previous_at = carer.last_inbound_at
     message = _message(carer, conv, incoming, services.clock.now())
     try:
-        verdict = ratelimit.admit(session, services, message)  # stored whatever happens; a flood waits its turn
+        # Stored whatever happens; a flood waits its turn.
+        verdict = ratelimit.admit(session, services, message, found.bucket, new_carer=found.new)
         owner, until, clear = None, None, False
         held = carer.lease_until is not None and as_utc(carer.lease_until) > message.created_at
         if verdict == "now" and services.wake is not None and not held:  # held: its worker will loop to it

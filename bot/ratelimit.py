@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, ForeignKey, bindparam, select
+from sqlalchemy import DateTime, ForeignKey, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -33,32 +33,31 @@ class RateBucket(Base):
     notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-BUCKET = select(RateBucket).where(RateBucket.carer_id == bindparam("carer_id"))
-# On PostgreSQL two webhooks of one number at once take turns; SQLite serialises writers anyway.
-BUCKET_LOCKED = BUCKET.with_for_update()
-
-
-def _bucket(session: Session, carer_id: int, now: datetime) -> RateBucket:
-    query = BUCKET_LOCKED if session.get_bind().dialect.name == "postgresql" else BUCKET
-    with session.no_autoflush:  # the carer's own changes go with the message's INSERT, in one flush
-        bucket = session.scalars(query, {"carer_id": carer_id}).first()
-    if bucket is not None:
+def _new_bucket(session: Session, carer_id: int, now: datetime, new_carer: bool) -> RateBucket:
+    """A number's first bucket. A carer made in this same unit of work is nobody else's yet: no savepoint."""
+    if new_carer:
+        bucket = RateBucket(carer_id=carer_id, next_free_at=now)
+        session.add(bucket)
         return bucket
     try:
         with session.begin_nested():
             bucket = RateBucket(carer_id=carer_id, next_free_at=now)
             session.add(bucket)
-    except IntegrityError:
-        bucket = session.scalars(query, {"carer_id": carer_id}).one()
+    except IntegrityError:  # a twin request made it a moment ago
+        bucket = session.scalars(select(RateBucket).where(RateBucket.carer_id == carer_id)).one()
     return bucket
 
 
-def admit(session: Session, services, message: Message) -> str:
-    """Place a message being stored in its number's queue: "now", "later" or "collapsed"."""
+def admit(session: Session, services, message: Message, bucket: RateBucket | None, new_carer: bool = False) -> str:
+    """Place a message being stored in its number's queue: "now", "later" or "collapsed".
+
+    bucket: the number's, read with the carer row locked (bot.inbox), so two messages of one number take
+    turns; None when it has none yet."""
     settings, now = services.settings, services.clock.now()
     interval = timedelta(seconds=60.0 / max(settings.rate_limit_per_minute, 1))
     burst = interval * max(settings.rate_limit_burst, 1)
-    bucket = _bucket(session, message.carer_id, now)
+    if bucket is None:
+        bucket = _new_bucket(session, message.carer_id, now, new_carer)
     due = max(as_utc(bucket.next_free_at), now) + interval
     delay = due - now - burst
     if delay <= timedelta(0):
