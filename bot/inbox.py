@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import ratelimit
 from bot.clock import Clock, as_utc
+from bot.db import insert_now
 from bot.models import Carer, Conversation, Message
 from bot.whatsapp_buttons import tapped_choice
 
@@ -206,10 +207,16 @@ def store(session: Session, services, incoming: IncomingMessage) -> Stored | Non
         held = carer.lease_until is not None and as_utc(carer.lease_until) > message.created_at
         if verdict == "now" and services.wake is not None and not held:  # held: its worker will loop to it
             owner, until, clear = _hand_over(session, services, carer, message)
-        session.add(message)
+        if owner is None:
+            _note_inbound(carer, incoming, message.created_at)
         # The unique MessageSid is the duplicate check: no read first, and a twin request in flight
         # waits on the index, then lands here. The whole unit is undone, so a retry changes nothing.
-        session.flush()
+        if message in session:
+            session.flush()  # added already: the flood notice points at it
+        else:
+            insert_now(session, message)
+        if session.new or session.dirty:
+            session.flush()  # a new carer's bucket, their name, the carer's last message time
     except IntegrityError:
         session.rollback()
         return None
@@ -242,6 +249,7 @@ def receive(session: Session, incoming: IncomingMessage, clock: Clock) -> Messag
     """Store an inbound message; None when Twilio already gave us this MessageSid (nothing is changed then)."""
     carer, conv = carer_and_conversation(session, incoming.phone, incoming.channel, clock)
     message = _message(carer, conv, incoming, clock.now())
+    _note_inbound(carer, incoming, message.created_at)
     session.add(message)
     try:
         session.flush()
@@ -251,10 +259,15 @@ def receive(session: Session, incoming: IncomingMessage, clock: Clock) -> Messag
     return message
 
 
-def _message(carer: Carer, conv: Conversation, incoming: IncomingMessage, now: datetime) -> Message:
-    """The inbound row, not yet added; the carer's channel and last message time move with it."""
-    carer.channel = incoming.channel
+def _note_inbound(carer: Carer, incoming: IncomingMessage, now: datetime) -> None:
+    """The carer's channel and last message time move with each message (the hand-over writes them itself)."""
+    if carer.channel != incoming.channel:
+        carer.channel = incoming.channel
     carer.last_inbound_at = now
+
+
+def _message(carer: Carer, conv: Conversation, incoming: IncomingMessage, now: datetime) -> Message:
+    """The inbound row, not yet added."""
     if incoming.profile_name and not carer.profile_name:
         carer.profile_name = incoming.profile_name[:200]
     return Message(

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, ForeignKey, select
+from sqlalchemy import DateTime, ForeignKey, bindparam, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import outbox
 from bot.clock import as_utc
@@ -48,6 +49,19 @@ def _new_bucket(session: Session, carer_id: int, now: datetime, new_carer: bool)
     return bucket
 
 
+BUCKET_MOVED = (update(RateBucket).where(RateBucket.carer_id == bindparam("p_carer_id"))
+                .values(next_free_at=bindparam("p_at")).execution_options(synchronize_session=False))
+
+
+def _move(session: Session, bucket: RateBucket, at: datetime) -> None:
+    """The number's next free moment; a stored bucket by Core, which costs a third of the ORM's flush."""
+    if inspect(bucket).persistent:
+        session.connection().execute(BUCKET_MOVED, {"p_carer_id": bucket.carer_id, "p_at": at})
+        set_committed_value(bucket, "next_free_at", at)
+    else:
+        bucket.next_free_at = at
+
+
 def admit(session: Session, services, message: Message, bucket: RateBucket | None, new_carer: bool = False) -> str:
     """Place a message being stored in its number's queue: "now", "later" or "collapsed".
 
@@ -61,7 +75,7 @@ def admit(session: Session, services, message: Message, bucket: RateBucket | Non
     due = max(as_utc(bucket.next_free_at), now) + interval
     delay = due - now - burst
     if delay <= timedelta(0):
-        bucket.next_free_at = due
+        _move(session, bucket, due)
         return "now"
     if delay.total_seconds() > settings.rate_limit_backlog_seconds:
         # Kept for the record and the console, never sent to the dialogue: the queue is long enough.
