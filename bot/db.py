@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 from sqlalchemy import create_engine, event, insert, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
@@ -51,11 +52,13 @@ def run_later(session: Session) -> None:
 _inserts: dict = {}
 
 
-def insert_now(session: Session, row) -> None:
+def insert_now(session: Session, row, unless_taken: str | None = None) -> bool:
     """INSERT one new ORM object at once with Core, and keep it in the session as that row, clean.
 
     On the webhook's path the ORM's flush costs three times the statement it sends; this sends the same
-    statement (the unset columns take their defaults here, so the object holds what the row holds)."""
+    statement (the unset columns take their defaults here, so the object holds what the row holds).
+    unless_taken: a unique column; when a row already holds the value, nothing is written and False is
+    returned (the object stays out of the session)."""
     table = inspect(row).mapper.local_table
     values = {}
     for column in table.columns:
@@ -67,15 +70,24 @@ def insert_now(session: Session, row) -> None:
             setattr(row, column.key, None)  # known, not expired: reading it later costs no query
         if value is not None:
             values[column.key] = value
-    key = (table.name, tuple(values))
+    dialect = session.get_bind().dialect.name
+    key = (table.name, tuple(values), unless_taken and dialect)
     statement = _inserts.get(key)
     if statement is None:
-        statement = _inserts[key] = insert(table).returning(*table.primary_key.columns)
-    pk = session.connection().execute(statement, values).one()
+        if unless_taken:  # PostgreSQL's and SQLite's INSERT ... ON CONFLICT DO NOTHING
+            chosen = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](table)
+            chosen = chosen.on_conflict_do_nothing(index_elements=[unless_taken])
+        else:
+            chosen = insert(table)
+        statement = _inserts[key] = chosen.returning(*table.primary_key.columns)
+    pk = session.connection().execute(statement, values).first()
+    if pk is None:
+        return False
     for column, value in zip(table.primary_key.columns, pk):
         setattr(row, column.key, value)
     make_transient_to_detached(row)
     session.add(row)
+    return True
 
 
 def make_engine(url: str) -> Engine:

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Mapping
 
 from sqlalchemy import and_, bindparam, exists, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -92,9 +91,6 @@ CARER_AND_CONVERSATION = (
     .limit(1)
     .with_for_update(of=Carer)
 )
-# First contact in one statement, no savepoint: a twin request that made the carer first wins, and we read it.
-NEW_CARER = {name: dialect.insert(Carer).on_conflict_do_nothing(index_elements=[Carer.phone]).returning(Carer)
-             for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
 
 
 @dataclass
@@ -114,10 +110,9 @@ def sender(session: Session, phone: str, channel: str, clock: Clock) -> Sender:
         return Sender(*row, new=False)
     carer, bucket, new = (row[0], row[2], False) if row is not None else (None, None, False)
     if carer is None:
-        now = clock.now()
-        carer = session.scalars(NEW_CARER[session.get_bind().dialect.name],
-                                [{"phone": phone, "channel": channel, "created_at": now}]).first()
-        new = carer is not None
+        # First contact in one statement, no savepoint: a twin request that made the carer first wins.
+        carer = Carer(phone=phone, channel=channel, created_at=clock.now())
+        new = insert_now(session, carer, unless_taken="phone")
         if not new:  # a twin request made the carer a moment ago: theirs, as if it had been here
             row = session.execute(CARER_AND_CONVERSATION, {"phone": phone}).one()
             if row[1] is not None:
@@ -125,8 +120,7 @@ def sender(session: Session, phone: str, channel: str, clock: Clock) -> Sender:
             carer, bucket = row[0], row[2]
     if new:  # nobody else can see this carer yet: their first conversation needs no savepoint
         conv = Conversation(carer_id=carer.id, started_at=clock.now())
-        session.add(conv)
-        session.flush()
+        insert_now(session, conv)
         return Sender(carer, conv, None, new=True)
     try:
         with session.begin_nested():

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import outbox
 from bot.clock import as_utc
+from bot.db import insert_now
 from bot.models import Base, Carer, Conversation, Message
 
 log = logging.getLogger("carertext.ratelimit")
@@ -38,7 +39,7 @@ def _new_bucket(session: Session, carer_id: int, now: datetime, new_carer: bool)
     """A number's first bucket. A carer made in this same unit of work is nobody else's yet: no savepoint."""
     if new_carer:
         bucket = RateBucket(carer_id=carer_id, next_free_at=now)
-        session.add(bucket)
+        insert_now(session, bucket)
         return bucket
     try:
         with session.begin_nested():

@@ -54,3 +54,38 @@ def test_an_ordinary_conversation_is_never_slowed(phone, services, twilio):
         drain(services)
         services.clock.advance(seconds=20)
     assert [m["body"] for m in twilio.messages(to=p.address)] == [f"got: answer {n}" for n in range(10)]
+
+
+def test_a_new_numbers_first_two_messages_at_once_make_one_carer_and_both_are_kept(services, database_url):
+    import threading
+    import uuid
+
+    from bot import inbox
+    from bot.models import Carer, Conversation
+
+    if database_url.startswith("sqlite"):
+        import pytest
+        pytest.skip("SQLite lets one writer in at a time: the two cannot race")
+    gate = threading.Barrier(2)
+    results = []
+
+    def webhook(text):
+        incoming = inbox.IncomingMessage(message_sid="SM" + uuid.uuid4().hex, account_sid="AC", body=text,
+                                         from_address="+447700900777", to_address="+447700900000")
+
+        def store(session):
+            gate.wait()
+            return inbox.store(session, services, incoming)
+
+        results.append(services.db.run(store))
+
+    threads = [threading.Thread(target=webhook, args=(t,)) for t in ("hello", "are you there")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 2 and None not in results  # neither was taken for a duplicate
+    with services.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Carer)) == 1
+        assert s.scalar(select(func.count()).select_from(Conversation)) == 1
+        assert sorted(s.scalars(select(Message.body)).all()) == ["are you there", "hello"]
