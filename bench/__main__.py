@@ -4,9 +4,10 @@ NAMEs: ack, reply, long, broadcast, reminders, memory (default: all, in that ord
 --quick uses small sizes (a smoke run, about 3 minutes on a busy 2-core machine); the full run is the
 default. Every size can be set by a flag or by the environment variable in brackets:
 
-  --ack-rates 50,100,200 (BENCH_ACK_RATES)     --ack-seconds 10 (BENCH_ACK_SECONDS)
+  --ack-rates 50,100,200 (BENCH_ACK_RATES)     --ack-seconds 8 (BENCH_ACK_SECONDS)
   --reply-conversations 20 (BENCH_REPLY_CONVERSATIONS, 5 turns each)
-  --long-turns 10,100,300 (BENCH_LONG_TURNS)   --broadcast-n 10000 (BENCH_BROADCAST_N)
+  --long-turns 10,100,300 (BENCH_LONG_TURNS)   --long-raw-turns 100 (BENCH_LONG_RAW_TURNS)
+  --broadcast-n 600 (BENCH_BROADCAST_N)
   --reminders-n 100000 (BENCH_REMINDERS_N)
 
 The database is PostgreSQL when BENCH_DATABASE_URL or TEST_POSTGRES_URL is set (a throwaway schema,
@@ -73,6 +74,7 @@ def parse(argv: list[str] | None) -> tuple[list[str], Sizes, bool, str | None]:
     parser.add_argument("--ack-seconds", type=float, default=env("BENCH_ACK_SECONDS"))
     parser.add_argument("--reply-conversations", type=int, default=env("BENCH_REPLY_CONVERSATIONS"))
     parser.add_argument("--long-turns", default=env("BENCH_LONG_TURNS"))
+    parser.add_argument("--long-raw-turns", type=int, default=env("BENCH_LONG_RAW_TURNS"))
     parser.add_argument("--broadcast-n", type=int, default=env("BENCH_BROADCAST_N"))
     parser.add_argument("--reminders-n", type=int, default=env("BENCH_REMINDERS_N"))
     parser.add_argument("--json", help="also write the rows and sizes to this file")
@@ -85,7 +87,7 @@ def parse(argv: list[str] | None) -> tuple[list[str], Sizes, bool, str | None]:
         sizes.ack_rates = _ints(args.ack_rates)
     if args.long_turns:
         sizes.long_turns = _ints(args.long_turns)
-    for name in ("ack_seconds", "reply_conversations", "broadcast_n", "reminders_n"):
+    for name in ("ack_seconds", "reply_conversations", "long_raw_turns", "broadcast_n", "reminders_n"):
         if getattr(args, name) is not None:
             setattr(sizes, name, type(getattr(sizes, name))(getattr(args, name)))
     return (args.names or list(CASES)), sizes, args.quick, args.json
