@@ -63,6 +63,8 @@ def insert_now(session: Session, row, unless_taken: str | None = None) -> bool:
     values = {}
     for column in table.columns:
         value = getattr(row, column.key)
+        if value is None and column.server_default is not None:  # the object could not know what the row holds
+            raise ValueError(f"insert_now cannot fill {table.name}.{column.key} (a server default)")
         if value is None and column.default is not None:
             value = column.default.arg(None) if column.default.is_callable else column.default.arg
             setattr(row, column.key, value)
