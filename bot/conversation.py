@@ -35,7 +35,8 @@ HEAD = (
     select(Message, Conversation, Carer,
            select(_older.created_at)
            .where(_older.carer_id == Message.carer_id, _older.direction == "in", _older.id < Message.id)
-           .order_by(_older.id.desc()).limit(1).correlate(Message).scalar_subquery())
+           .order_by(_older.id.desc()).limit(1).correlate(Message).scalar_subquery(),
+           outbox.OUTBOX_BUSY)
     .join(Conversation, Conversation.id == Message.conversation_id)
     .join(Carer, Carer.id == Message.carer_id)
     .where(Message.carer_id == bindparam("p_carer_id"), Message.direction == "in",
@@ -182,10 +183,12 @@ class Conversations:
                         row = self._head(session, carer_id)
                         if row is None:
                             return done
-                        msg, conv, carer, previous_at = row
+                        msg, conv, carer, previous_at, outbox_busy = row
                         if msg.next_attempt_at is not None and as_utc(msg.next_attempt_at) > self.s.clock.now():
                             return done
                         turn = self._open(session, msg, carer, conv, previous_at)
+                        if turn is not None:
+                            turn.outbox_clear = not outbox_busy
                 if turn is not None and not self._talk(turn):
                     return done
                 done += 1
@@ -194,7 +197,8 @@ class Conversations:
                 self._release(carer_id, owner)
 
     def _head(self, session: Session, carer_id: int):
-        """The carer's oldest unfinished message, its conversation, the carer, and when their message before it came."""
+        """The carer's oldest unfinished message, its conversation, the carer, when their message before it
+        came, and whether anything waits to go to them."""
         return session.execute(HEAD, {"p_carer_id": carer_id}).first()
 
     # -- one message -----------------------------------------------------------------------------

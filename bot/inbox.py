@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot import ratelimit
+from bot import outbox, ratelimit
 from bot.clock import Clock, as_utc
 from bot.db import insert_now
 from bot.models import Carer, Conversation, Message
@@ -168,7 +168,6 @@ class Stored:
 
 _carers = Carer.__table__
 _waiting = aliased(Message)
-_queued = aliased(Message)
 # No worker holds the carer: never leased, or the lease has run out (a worker that died).
 LEASE_FREE = or_(_carers.c.lease_until.is_(None), _carers.c.lease_until < bindparam("p_now"))
 # Lease the carer to this process's worker, in the UPDATE that records the carer's message anyway, when
@@ -181,10 +180,7 @@ HAND_OVER = (
                            _waiting.state.in_(("pending", "processing"))))
     .values(lease_owner=bindparam("p_owner"), lease_until=bindparam("p_until"),
             last_inbound_at=bindparam("p_now"), channel=bindparam("p_channel"))
-    # Whether anything already waits to go to this carer: a reply may only leave ahead of its record
-    # (bot.outbox.Outbox.send_unwritten) when it overtakes nothing.
-    .returning(exists().where(_queued.carer_id == bindparam("p_carer_id"), _queued.direction == "out",
-                              _queued.state.in_(("pending", "sending"))).label("outbox_busy"))
+    .returning(outbox.OUTBOX_BUSY)
 )
 
 

@@ -57,6 +57,13 @@ CLAIM_IF_NEXT = _CLAIM_DUE.where(~exists().where(
     _ahead.state.in_(("pending", "sending")), _ahead.id < bindparam("p_id")))
 
 
+# Whether anything waits to go to the carer p_carer_id: a turn's first reply may leave before its record
+# (Outbox.send_unwritten) only when it overtakes nothing.
+_waiting = aliased(Message)
+OUTBOX_BUSY = exists().where(_waiting.carer_id == bindparam("p_carer_id"), _waiting.direction == "out",
+                             _waiting.state.in_(("pending", "sending"))).label("outbox_busy")
+
+
 # A send's lease is twice LEASE_SECONDS (60 s by default): a sender that died is taken over after it.
 def sending_lease(settings) -> timedelta:
     """How long a claimed message belongs to the sender that claimed it."""

@@ -191,3 +191,23 @@ def test_a_reply_never_overtakes_what_already_waits_for_the_carer(services, phon
     while Dispatcher(services).run_once():  # as a worker thread does: until nothing is left
         pass
     assert sent_bodies(twilio) == ["got: first", "got: second"]
+
+
+def test_a_turn_its_worker_leased_itself_also_sends_its_first_reply_before_writing(services, phone, rasa, twilio):
+    hints = Hints(services)
+    p = phone()
+    p.send("one")
+    carer_id, first = hints.pop()
+    p.send("two")  # the hand-over holds the carer: no hand-over for this one, the worker loops to it
+    assert hints.pop()[1] is None
+
+    statements, answered_at, sent_at = [], [], []
+    event.listen(services.db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    reply, send = rasa.reply, services.outbox.sender.send
+    rasa.reply = lambda *a: (reply(*a), answered_at.append(len(statements)))[0]
+    services.outbox.sender.send = lambda *a: (sent_at.append(len(statements)), send(*a))[1]
+    Dispatcher(services).handle_hint(carer_id, first)  # "one" as handed over, then "two" the worker's own way
+
+    assert sent_bodies(twilio) == ["got: one", "got: two"]
+    assert answered_at[1] > answered_at[0]  # "two" began with its own lease and read
+    assert sent_at == answered_at  # for both, nothing was written between Rasa's answer and the Twilio call
