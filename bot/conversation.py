@@ -251,7 +251,6 @@ class Conversations:
             if turn.rotate:
                 self.s.rasa.new_session(sender)
             replies = self.s.rasa.replies_after(sender, turn.key) if turn.retry else None
-            answered_before = replies is not None
             if replies is None:
                 replies = self.s.rasa.reply(sender, turn.text, turn.metadata)
         except RasaUnavailable as exc:
@@ -271,8 +270,10 @@ class Conversations:
             conv.last_message_at = msg.created_at  # set before the replies' flush: one UPDATE, not two
             carer.apology_sent_at = None
             self.apply_replies(session, carer, conv, msg, replies)
-            if answered_before:
-                outbox.mark_maybe_sent(session, carer.id)  # Rasa answered before a crash: they may have left
+            if turn.retry:
+                # The attempt before may have sent replies and died before writing them, and Rasa may not
+                # remember answering (a tracker lost with it): each is looked for at Twilio first.
+                outbox.mark_maybe_sent(session, carer.id)
             elif turn.outbox_clear and self.s.outbox.send_unwritten(session, carer):
                 run_later(session)  # the reply has left: its bookkeeping goes in with the turn's record
             self._finish(session, msg)

@@ -211,3 +211,26 @@ def test_a_turn_its_worker_leased_itself_also_sends_its_first_reply_before_writi
     assert sent_bodies(twilio) == ["got: one", "got: two"]
     assert answered_at[1] > answered_at[0]  # "two" began with its own lease and read
     assert sent_at == answered_at  # for both, nothing was written between Rasa's answer and the Twilio call
+
+
+def test_a_reply_sent_before_a_crash_is_not_sent_again_even_when_rasa_forgot_it(
+        services, phone, rasa, twilio, clock, monkeypatch):
+    hints = Hints(services)
+    phone().send("hello")
+    carer_id, claim = hints.pop()
+
+    def crash(*args):
+        raise RuntimeError("the process died")
+
+    monkeypatch.setattr(services.conversations, "_finish", crash)
+    try:
+        Dispatcher(services).handle_hint(carer_id, claim)
+    except RuntimeError:
+        pass
+    monkeypatch.undo()
+    rasa.answered.clear()  # Rasa's tracker went with the crash: it is asked again, and answers the same
+    clock.advance(seconds=services.settings.lease_seconds + 1)
+    Dispatcher(services).run_once()
+    Dispatcher(services).run_once()
+    assert len(rasa.seen) == 2
+    assert sent_bodies(twilio) == ["got: hello"]  # the same reply found at Twilio: not sent twice
