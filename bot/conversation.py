@@ -169,9 +169,8 @@ class Conversations:
                         # Leased, stored as this attempt and read by the webhook: no statement runs here.
                         msg, conv, carer, previous_at = claim.message, claim.conversation, claim.carer, claim.previous_at
                         session.add_all((msg, conv, carer))
-                        turn = self._open(session, msg, carer, conv, previous_at, taken=True)
-                        if turn is not None:
-                            turn.outbox_clear = claim.outbox_clear
+                        turn = self._open(session, msg, carer, conv, previous_at, claim.outbox_clear,
+                                          taken=True)
                         claim = None
                     else:
                         # Lease (or renew: a long burst must not let another worker in), the next message,
@@ -186,9 +185,7 @@ class Conversations:
                         msg, conv, carer, previous_at, outbox_busy = row
                         if msg.next_attempt_at is not None and as_utc(msg.next_attempt_at) > self.s.clock.now():
                             return done
-                        turn = self._open(session, msg, carer, conv, previous_at)
-                        if turn is not None:
-                            turn.outbox_clear = not outbox_busy
+                        turn = self._open(session, msg, carer, conv, previous_at, not outbox_busy)
                 if turn is not None and not self._talk(turn):
                     return done
                 done += 1
@@ -204,7 +201,7 @@ class Conversations:
     # -- one message -----------------------------------------------------------------------------
 
     def _open(self, session: Session, msg: Message, carer: Carer, conv: Conversation, previous_at,
-              taken: bool = False) -> Turn | None:
+              outbox_clear: bool, taken: bool = False) -> Turn | None:
         """Everything before Rasa: opt-out, safeguarding, a person holding the conversation; None when done.
 
         taken: the webhook stored the message as this first attempt already."""
@@ -240,6 +237,7 @@ class Conversations:
         key = msg.twilio_sid or f"m{msg.id}"
         session.info.pop(AFTER_REPLY, None)
         return Turn(msg=msg, carer=carer, conv=conv, text=text, key=key, retry=retry, after=after,
+                    outbox_clear=outbox_clear,
                     rotate=conv.turns_in_session >= settings.rasa_session_turns,
                     metadata={"channel": msg.channel, "language": carer.language, "message_key": key,
                               "resumed_after_hours": hours})

@@ -32,6 +32,23 @@ def inbound(services):
                          .where(Message.direction == "in").order_by(Message.id)).all()
 
 
+def answer_then_die_before_writing(services, phone, monkeypatch) -> None:
+    """A carer's "hello" is handed over, answered and its reply sent; the process dies before the turn is written."""
+    hints = Hints(services)
+    phone().send("hello")
+    carer_id, claim = hints.pop()
+
+    def crash(*args):
+        raise RuntimeError("the process died")
+
+    monkeypatch.setattr(services.conversations, "_finish", crash)  # after the send, before the write
+    try:
+        Dispatcher(services).handle_hint(carer_id, claim)
+    except RuntimeError:
+        pass
+    monkeypatch.undo()
+
+
 def test_a_message_handed_over_goes_to_rasa_with_no_statement_first_and_is_answered_once(
         services, phone, rasa, twilio):
     hints = Hints(services)
@@ -147,20 +164,8 @@ def test_reminder_bookkeeping_runs_after_the_reply_and_its_failure_loses_nothing
 
 def test_a_reply_sent_before_its_turn_was_written_is_not_sent_again_after_a_crash(
         services, phone, rasa, twilio, clock, monkeypatch):
-    hints = Hints(services)
-    phone().send("hello")
-    carer_id, claim = hints.pop()
-
-    def crash(*args):
-        raise RuntimeError("the process died")
-
-    monkeypatch.setattr(services.conversations, "_finish", crash)  # after the send, before the write
-    try:
-        Dispatcher(services).handle_hint(carer_id, claim)
-    except RuntimeError:
-        pass
+    answer_then_die_before_writing(services, phone, monkeypatch)
     assert sent_bodies(twilio) == ["got: hello"]
-    monkeypatch.undo()
     with services.db.session() as s:
         assert s.scalars(select(Message).where(Message.direction == "out")).all() == []  # nothing written
 
@@ -215,19 +220,7 @@ def test_a_turn_its_worker_leased_itself_also_sends_its_first_reply_before_writi
 
 def test_a_reply_sent_before_a_crash_is_not_sent_again_even_when_rasa_forgot_it(
         services, phone, rasa, twilio, clock, monkeypatch):
-    hints = Hints(services)
-    phone().send("hello")
-    carer_id, claim = hints.pop()
-
-    def crash(*args):
-        raise RuntimeError("the process died")
-
-    monkeypatch.setattr(services.conversations, "_finish", crash)
-    try:
-        Dispatcher(services).handle_hint(carer_id, claim)
-    except RuntimeError:
-        pass
-    monkeypatch.undo()
+    answer_then_die_before_writing(services, phone, monkeypatch)
     rasa.answered.clear()  # Rasa's tracker went with the crash: it is asked again, and answers the same
     clock.advance(seconds=services.settings.lease_seconds + 1)
     Dispatcher(services).run_once()
