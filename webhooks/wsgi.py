@@ -2,6 +2,7 @@
 
 import gc
 
+from bot.inbox import warm_up
 from bot.worker import Dispatcher
 from webhooks import create_app
 
@@ -9,6 +10,7 @@ app = create_app()
 settings = app.config["SETTINGS"]
 # Everything loaded so far lives as long as the process: out of the collector's sight, a full collection
 # no longer walks it in the middle of a carer's reply.
+warm_up(app.config["SERVICES"])
 gc.freeze()
 # Workers in the web process are woken the moment a message is stored, or when a waiting one falls due:
 # the poll is only a net (for work another process left), kept slow so it rarely runs during a reply.

@@ -89,3 +89,28 @@ def test_a_new_numbers_first_two_messages_at_once_make_one_carer_and_both_are_ke
         assert s.scalar(select(func.count()).select_from(Carer)) == 1
         assert s.scalar(select(func.count()).select_from(Conversation)) == 1
         assert sorted(s.scalars(select(Message.body)).all()) == ["are you there", "hello"]
+
+
+def test_the_start_up_warm_up_leaves_nothing_behind_and_the_first_carer_is_answered(phone, services, twilio):
+    from bot import inbox
+    from bot.models import Carer, Conversation
+
+    inbox.warm_up(services)
+    with services.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Carer)) == 0
+        assert s.scalar(select(func.count()).select_from(Conversation)) == 0
+        assert s.scalar(select(func.count()).select_from(Message)) == 0
+    assert services.wake is None  # no worker is left pointed at a made-up number
+    p = phone("+447700900604")
+    p.send("hello")
+    drain(services)
+    assert [m["body"] for m in twilio.messages(to=p.address)] == ["got: hello"]
+
+
+def test_a_gateway_starts_when_the_database_is_not_up_yet(services, caplog):
+    from bot import inbox
+    from bot.db import Database
+
+    services.db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    inbox.warm_up(services)  # no exception: the gateway still starts and says so
+    assert "warm-up skipped" in caplog.text
