@@ -177,8 +177,12 @@ def for_reply(session: Session, services, carer: Carer, msg: Message | None, cus
     made = _design(services.catalogue, carer.language, tuple(choices))
     if made is None:
         return {}
-    row = session.execute(select(ChoiceButtons.content_sid, ChoiceButtons.fingerprint)
-                          .where(ChoiceButtons.language == carer.language, ChoiceButtons.choices == made.key)).first()
+    # Read without flushing the turn: nothing it holds touches the Content, and a flush here would write the
+    # turn before its first reply could leave (a transaction held over the Twilio call, and a slower reply).
+    with session.no_autoflush:
+        row = session.execute(select(ChoiceButtons.content_sid, ChoiceButtons.fingerprint)
+                              .where(ChoiceButtons.language == carer.language,
+                                     ChoiceButtons.choices == made.key)).first()
     if row is None or row.fingerprint != made.fingerprint:
         return {}  # not made yet, or made from texts the catalogue no longer has: the numbered text
     question = services.catalogue.text(custom["say"], carer.language, **(custom.get("vars") or {}))

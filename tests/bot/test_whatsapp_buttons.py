@@ -171,6 +171,26 @@ def test_a_whatsapp_reply_with_choices_goes_out_as_buttons(services, content_api
     assert [m["body"] for m in twilio.messages(f"whatsapp:{WA}")] == [question]
 
 
+def test_a_reply_with_buttons_leaves_before_anything_of_the_turn_is_written(services, content_api, phone, twilio,
+                                                                            rasa):
+    from sqlalchemy import event
+
+    make_buttons(services, content_api)
+    phone(WA, "whatsapp").send("hello")
+    statements, answered_at, sent_at = [], [], []
+    event.listen(services.db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    reply, send = rasa.reply, services.outbox.sender.send
+    rasa.reply = lambda *a: (reply(*a), answered_at.append(len(statements)))[0]
+    services.outbox.sender.send = lambda *a: (sent_at.append(len(statements)), send(*a))[1]
+    Dispatcher(services).run_once()
+    [sent] = message_posts(twilio, f"whatsapp:{WA}")
+    assert "ContentSid" in sent.form
+    # Between Rasa's answer and the Twilio call only the Content is read: the turn is written after the send.
+    between = [s.split()[0].upper() for s in statements[answered_at[0]:sent_at[0]]]
+    assert between == ["SELECT"]
+    assert [m.state for m in outbound(services)] == ["sent"]
+
+
 def test_buttons_twilio_took_behind_a_5xx_are_not_sent_again(services, content_api, phone, twilio, clock):
     from datetime import datetime, timezone
 
