@@ -226,6 +226,14 @@ class LiveGateway:
                                         {"id": asked.id if asked else -1}).scalar()
             time.sleep(0.005)
 
+    def close(self) -> None:
+        """Let go of the connections this side opened (the gateway process itself is stopped with the rest)."""
+        self.webhook.close()
+        self.http.close()
+        self.raw.close()
+        if self.db is not None:
+            self.db.dispose()
+
     def carertext_turn(self, phone: str, text: str, expect: int | None) -> float:
         """One signed webhook in; seconds until its first reply arrives at the stand-in (waits for all)."""
         before = len(self.ctx.standin.arrivals.get(phone, []))
@@ -273,6 +281,7 @@ def reply(ctx: Context) -> list[Row]:
             # A number never seen: the carer, their conversation and flood bucket are made too.
             (first_contact if n == 0 else later).append(ct_s - rasa_s)
     live.timer.stop()
+    live.close()
     ctx.sample_rasa_memory()
     added = percentile(ct_lat, 95) - percentile(raw_lat, 95)
     own_p95 = percentile(own, 95)
@@ -313,6 +322,7 @@ def long_conversation(ctx: Context) -> list[Row]:
         else:
             expect = None  # the turn's own record says how many sends to wait for
         ct_lat.append(live.carertext_turn(phone, text, expect))
+    live.close()
     ctx.sample_rasa_memory()
     if os.environ.get("BENCH_VERBOSE"):
         ctx.notes.append("long, CarerText ms per turn: " + " ".join(f"{x * 1000:.0f}" for x in ct_lat))
