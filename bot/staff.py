@@ -100,6 +100,32 @@ def _append_only(mapper, connection, target) -> None:
     raise PermissionError("the audit log is append-only")
 
 
+# The ORM guard above stops our own code; these triggers stop anyone else with a connection too, so the trail
+# a council relies on cannot be edited quietly. The same statements are in the migration that adds them.
+APPEND_ONLY_TRIGGERS = {
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
+        "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+        "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+    ],
+    "sqlite": [
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    ],
+}
+
+
+@event.listens_for(AuditEntry.__table__, "after_create")
+def _append_only_in_the_database(table, connection, **_) -> None:
+    for statement in APPEND_ONLY_TRIGGERS.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)
+
+
 def hash_password(password: str) -> str:
     return hasher.hash(password)
 

@@ -38,7 +38,25 @@ def test_migrations_on_postgres(database_url):
         url = _postgres_schema_url(schema)
         upgrade(url)
         command.check(alembic_config(url))
+        migrated = create_engine(url)
+        with migrated.connect() as conn, pytest.raises(Exception, match="append-only"):
+            conn.execute(text("TRUNCATE audit_log"))
+        migrated.dispose()
     finally:
         with admin.connect() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def test_a_migrated_database_refuses_to_change_the_audit_log(tmp_path):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import DBAPIError
+
+    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO audit_log (at, action) VALUES ('2026-11-27 00:00:00', 'view_case')"))
+    with engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
+        conn.execute(text("DELETE FROM audit_log"))
+    engine.dispose()

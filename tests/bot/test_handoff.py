@@ -293,6 +293,22 @@ def test_audit_log_is_append_only(services):
         s.rollback()
 
 
+
+def test_the_database_itself_refuses_to_change_or_delete_the_audit_log(services):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with services.db.session() as s:
+        staff.audit(s, services.clock.now(), None, "view_case")
+    # Not through our models: as anyone with a database connection would try it.
+    for statement in ("UPDATE audit_log SET action = 'nothing'", "DELETE FROM audit_log"):
+        with services.db.engine.connect() as conn:
+            with pytest.raises(DBAPIError, match="append-only"):
+                conn.execute(text(statement))
+    with services.db.session() as s:
+        assert [e.action for e in s.scalars(select(staff.AuditEntry))] == ["view_case"]
+
+
 def test_create_admin_hashes_with_argon2_and_signs_in(services):
     admin_id = staff.create_admin(services, "Admin@Council.example", PASSWORD)
     with services.db.session() as s:
