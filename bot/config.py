@@ -69,8 +69,10 @@ class Settings:
     whatsapp_review_content_sid: str = ""
     # How soon a person should pick up a handoff, per urgency; the console shows waited against these.
     handoff_target_urgent_minutes: int = 15
-    # "Soon" counts working days (Monday to Friday): a Friday request is due on Monday, not Saturday.
+    # "Soon" counts working days (Monday to Friday, not a bank holiday): a Friday request is due on Monday.
     handoff_target_soon_working_days: int = 1
+    # The bank holidays working days skip: a file of YYYY-MM-DD lines; empty: England and Wales, 2026-2028.
+    bank_holidays_file: str = ""
     handoff_target_routine_days: int = 5
     # How often an open console page asks for new urgent handoffs (seconds).
     console_poll_seconds: int = 10

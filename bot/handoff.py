@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot import outbox, staff, worksheet
+from bot import outbox, staff, working_days, worksheet
 from bot.adapters.rasa_client import RasaUnavailable
 from bot.clock import as_utc
 from bot.models import Carer, Conversation, Handoff, Message
@@ -77,23 +77,13 @@ def alert_duty(session: Session, now, settings, catalogue, handoff: Handoff) -> 
 # -- the queue -----------------------------------------------------------------------------------
 
 
-def add_working_days(start: datetime, days: int) -> datetime:
-    """`start` moved on by `days` weekdays (bank holidays are not known here)."""
-    when = start
-    while days > 0:
-        when += timedelta(days=1)
-        if when.weekday() < 5:
-            days -= 1
-    return when
-
-
 def due_by(handoff: Handoff, settings) -> datetime:
     """When a person should have picked this handoff up, from its urgency's target."""
     created = as_utc(handoff.created_at)
     if handoff.urgency == "urgent":
         return created + timedelta(minutes=settings.handoff_target_urgent_minutes)
     if handoff.urgency == "soon":
-        return add_working_days(created, settings.handoff_target_soon_working_days)
+        return working_days.for_settings(settings).add(created, settings.handoff_target_soon_working_days)
     return created + timedelta(days=settings.handoff_target_routine_days)
 
 

@@ -92,9 +92,44 @@ def test_queue_sorts_by_urgency_then_waiting_time_and_shows_targets(services, cl
     assert items[3].target_label == "5 days"
 
 
-def test_soon_target_counts_working_days():
+def test_soon_target_counts_working_days(services):
+    from bot import working_days
+
+    days = working_days.for_settings(services.settings)
     friday = datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc)
-    assert handoffs.add_working_days(friday, 1) == datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc)
+    assert days.add(friday, 1) == datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc)
+    # Christmas Eve: Christmas Day, the weekend and Boxing Day's substitute Monday are not working days.
+    assert days.add(datetime(2026, 12, 24, 16, 0, tzinfo=timezone.utc), 1) == \
+        datetime(2026, 12, 29, 16, 0, tzinfo=timezone.utc)
+    # Counted on the council's clock: 23:30 UTC on a May Friday is Saturday in London, and the Monday is a
+    # bank holiday, so the day after is Tuesday 00:30 London time.
+    assert days.add(datetime(2027, 5, 28, 23, 30, tzinfo=timezone.utc), 1) == \
+        datetime(2027, 5, 31, 23, 30, tzinfo=timezone.utc)
+
+
+def test_a_soon_handoff_over_christmas_is_not_shown_overdue_on_a_bank_holiday(services, clock):
+    clock.set(datetime(2026, 12, 24, 16, 0, tzinfo=timezone.utc))
+    with services.db.session() as s:
+        _handoff(s, clock.now(), "asked_for_person", "+447700900002")
+    clock.set(datetime(2026, 12, 28, 17, 0, tzinfo=timezone.utc))  # Boxing Day's substitute
+    with services.db.session() as s:
+        assert not handoffs.queue(s, clock.now(), services.settings)[0].overdue
+    clock.set(datetime(2026, 12, 29, 16, 1, tzinfo=timezone.utc))  # one working day after Christmas Eve
+    with services.db.session() as s:
+        assert handoffs.queue(s, clock.now(), services.settings)[0].overdue
+
+
+def test_a_council_elsewhere_gives_its_own_bank_holidays(tmp_path, services):
+    from bot import working_days
+
+    scotland = tmp_path / "scotland.txt"
+    scotland.write_text("# St Andrew's Day\n2026-11-30 St Andrew's Day\n")
+    days = working_days.for_settings(services.settings.with_(bank_holidays_file=str(scotland)))
+    friday = datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc)
+    assert days.add(friday, 1) == datetime(2026, 12, 1, 16, 0, tzinfo=timezone.utc)
+    scotland.write_text("30/11/2026\n")
+    with pytest.raises(ValueError, match="line 1"):
+        working_days.read_holidays(scotland)
 
 
 # -- claiming ------------------------------------------------------------------------------------
