@@ -44,11 +44,12 @@ def services(settings, clock, rasa, fake):
 
 
 def carer(services, *, channel="sms", language="en", status=None, completed_days_ago=None, postcode=None,
-          tags=(), opted_out=False, erased=False, last_inbound_hours_ago=None) -> int:
+          tags=(), opted_out=False, erased=False, last_inbound_hours_ago=None, contact_window=None) -> int:
     now = services.clock.now()
     with services.db.session() as s:
         c = Carer(phone=None if erased else f"+44{next(NUMBERS)}", channel=channel, language=language,
                   opted_out=opted_out, created_at=now, erased_at=now if erased else None,
+                  contact_window=contact_window,
                   last_inbound_at=None if last_inbound_hours_ago is None
                   else now - timedelta(hours=last_inbound_hours_ago))
         s.add(c)
@@ -277,6 +278,58 @@ def test_quiet_hours_past_send_until_skip_the_rest(services, clock, fake):
     broadcasts.tick(services)
     r = report(services, b)
     assert r.state == "done" and r.skipped_by_reason == {"quiet_hours": 4} and r.queued == 2
+
+
+def test_a_carer_who_asked_for_evenings_gets_the_notice_in_their_evening(services, clock, fake):
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc))  # 10:00 in London
+    anytime = [carer(services) for _ in range(4)]
+    evenings = carer(services, contact_window="evenings please")
+    muddled = carer(services, contact_window="whenever the cat is out")  # not understood: quiet hours only
+    b = make(services)
+    for _ in range(40):  # everyone else's: at once, at the set pace
+        broadcasts.tick(services)
+        services.outbox.send_due()
+        clock.advance(seconds=0.05)
+    with services.db.session() as s:
+        phone = {c.id: c.phone for c in s.scalars(select(Carer))}
+    sent_to = {o.to: t for t, o in fake.sent}
+    assert set(sent_to) == {phone[c] for c in anytime + [muddled]}
+    assert max(sent_to.values()) - min(sent_to.values()) <= timedelta(seconds=1.5)  # 5 at 4/s: no gap left
+    assert report(services, b).queued == 6  # theirs waits in the outbox, not forgotten
+    clock.set(datetime(2026, 11, 26, 16, 59, tzinfo=timezone.utc))
+    services.outbox.send_due()
+    assert phone[evenings] not in {o.to for _, o in fake.sent}
+    clock.set(datetime(2026, 11, 26, 17, 0, tzinfo=timezone.utc))
+    run(services, clock)
+    assert [(t, o.to) for t, o in fake.sent][-1] == (datetime(2026, 11, 26, 17, 0, tzinfo=timezone.utc), phone[evenings])
+    assert report(services, b).sent == 6
+
+
+def test_a_notice_stale_before_a_carers_hours_open_is_skipped_for_them(services, clock, fake):
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc))
+    carer(services)
+    carer(services, contact_window="weekends only")  # a Thursday: Saturday is after the notice's end
+    with services.db.session() as s:
+        b = broadcasts.create(s, clock.now(), message="Drop-in today until 4pm", audience={},
+                              send_until=datetime(2026, 11, 26, 16, 0, tzinfo=timezone.utc)).id
+        broadcasts.schedule(s, clock.now(), b)
+    run(services, clock)
+    r = report(services, b)
+    assert (r.sent, r.skipped_by_reason) == (1, {"contact_window": 1})
+
+
+def test_a_notice_the_outbox_reaches_after_a_carers_hours_closed_waits_for_them_to_open(services, clock, fake):
+    clock.set(datetime(2026, 11, 26, 11, 59, 59, tzinfo=timezone.utc))
+    mornings = carer(services, contact_window="mornings")
+    make(services)
+    broadcasts.tick(services)  # queued at 11:59:59, inside their morning
+    clock.set(datetime(2026, 11, 26, 12, 30, tzinfo=timezone.utc))  # the outbox was busy until after noon
+    services.outbox.send_due()
+    assert fake.sent == []
+    clock.set(datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc))
+    services.outbox.send_due()
+    with services.db.session() as s:
+        assert [o.to for _, o in fake.sent] == [s.get(Carer, mornings).phone]
 
 
 def test_cancel_until_it_starts_then_stop_while_running(services, clock, fake):
