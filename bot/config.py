@@ -44,6 +44,8 @@ class Settings:
     duty_phone: str = ""
     # And/or by e-mail to these addresses (comma-separated; a duty team's shared inbox), through SMTP_URL.
     duty_email: str = ""
+    # And/or to the duty team's chat: a Teams or Slack incoming-webhook URL (a secret: from the environment).
+    duty_webhook_url: str = ""
     # The mail server for duty e-mails: smtp://user:password@host:587 (STARTTLS), smtps://host:465.
     smtp_url: str = ""
     alert_email_from: str = "carertext@localhost"

@@ -56,10 +56,11 @@ def open_handoff(session: Session, now, *, carer: Carer, conversation: Conversat
 
 
 def alert_duty(session: Session, now, settings, catalogue, handoff: Handoff) -> None:
-    """Tell the duty contact at once, through the same outbox: SMS to the duty phone and/or e-mail."""
+    """Tell the duty contact at once, through the same outbox: SMS to the duty phone, e-mail and/or chat."""
     emails = [a.strip() for a in settings.duty_email.split(",") if a.strip()]
-    if not settings.duty_phone and not emails:
-        log.warning("no DUTY_PHONE or DUTY_EMAIL set: urgent handoff %s shows only in the console", handoff.id)
+    if not settings.duty_phone and not emails and not settings.duty_webhook_url:
+        log.warning("no DUTY_PHONE, DUTY_EMAIL or DUTY_WEBHOOK_URL set: urgent handoff %s shows only in the console",
+                    handoff.id)
         return
     flags = ", ".join(handoff.risk_flags or [])
     if settings.duty_phone:
@@ -72,6 +73,8 @@ def alert_duty(session: Session, now, settings, catalogue, handoff: Handoff) -> 
             + catalogue.text("duty_alert_email", flags=flags, case=handoff.id, link=link))
     for address in emails:
         outbox.enqueue(session, now, carer=None, body=body, kind="alert", to_address=address, channel=outbox.EMAIL)
+    if settings.duty_webhook_url:  # the same words; the address stays in the settings (it holds the secret)
+        outbox.enqueue(session, now, carer=None, body=body, kind="alert", to_address="duty chat", channel=outbox.CHAT)
 
 
 # -- the queue -----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.adapters.mailer import MailFailed
+from bot.adapters.mailer import AlertFailed
 from bot.adapters.twilio_sender import Outgoing, SendFailed
 from bot.catalogue import segments
 from bot.clock import as_utc
@@ -30,6 +30,8 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 OPTED_OUT = 21610
 OUTSIDE_WINDOW = 63016
 EMAIL = "email"  # a staff alert's channel: sent by the mailer, never to a carer
+CHAT = "chat"  # a staff alert to the duty team's chat webhook (DUTY_WEBHOOK_URL), never to a carer
+STAFF_CHANNELS = (EMAIL, CHAT)
 # Session keys: the carer whose first reply this unit of work may claim, and that reply.
 REPLIES_FOR, FIRST_REPLY = "carertext.replies_for", "carertext.first_reply"
 
@@ -171,8 +173,9 @@ class Outbox:
         self.clock = clock
         # Set by the reminders module: what to do with free text to a closed WhatsApp window.
         self.on_outside_window = on_outside_window
-        # Staff e-mail (bot/adapters/mailer.py), set when SMTP_URL is.
+        # Staff e-mail (bot/adapters/mailer.py), set when SMTP_URL is; the duty chat when DUTY_WEBHOOK_URL is.
         self.mailer = None
+        self.chat = None
         # Called as hook(session, message) once a message is settled: sent, skipped or failed for good.
         self.on_settled: list = []
         # Called as hook(session, message) just before a send; a moment returned puts the message back until then.
@@ -270,7 +273,7 @@ class Outbox:
         message to be retried: Rasa gives the same replies again, and each is looked for at Twilio before
         it is sent (mark_maybe_sent), so none goes twice."""
         first = session.info.get(FIRST_REPLY)
-        if first is None or first.channel == EMAIL or has_written(session):
+        if first is None or first.channel in STAFF_CHANNELS or has_written(session):
             return False
         if first.channel == "whatsapp" and not window_open(carer, self.clock.now()):
             return False  # _outgoing would rewrite it for a closed window: the usual path does that
@@ -298,8 +301,8 @@ class Outbox:
             return self._send_claimed(session, message, carer)
 
     def _send_claimed(self, session: Session, message: Message, carer: Carer | None) -> int:
-        if message.channel == EMAIL:
-            return self._send_email(session, message)
+        if message.channel in STAFF_CHANNELS:
+            return self._send_to_staff(session, message)
         outgoing, skip = self._outgoing(session, message, carer)
         if skip:
             message.state, message.error_note = "skipped", skip
@@ -336,24 +339,29 @@ class Outbox:
         session.commit()
         return 1
 
-    def _send_email(self, session: Session, message: Message) -> int:
-        """Staff e-mail (the duty alert) rides the same claims and retries; the first line is the subject."""
+    def _send_to_staff(self, session: Session, message: Message) -> int:
+        """A duty alert by e-mail or chat rides the same claims and retries; the first line is the subject."""
         subject, _, text = (message.body or "").partition("\n")
         session.commit()
         try:
-            if self.mailer is None:
-                raise MailFailed("no SMTP_URL set", retryable=False)
-            self.mailer.send(message.to_address, subject.strip(), text.strip())
-        except MailFailed as exc:
+            if message.channel == CHAT:
+                if self.chat is None:
+                    raise AlertFailed("no DUTY_WEBHOOK_URL set", retryable=False)
+                self.chat.post(f"{subject.strip()}\n{text.strip()}")
+            else:
+                if self.mailer is None:
+                    raise AlertFailed("no SMTP_URL set", retryable=False)
+                self.mailer.send(message.to_address, subject.strip(), text.strip())
+        except AlertFailed as exc:
             self._retry_or_fail(session, message, exc.retryable, "retry", str(exc)[:200])
-            log.warning("e-mail failed msg=%s reason=%s next=%s", message.id, exc, message.state)
+            log.warning("%s alert failed msg=%s reason=%s next=%s", message.channel, message.id, exc, message.state)
             session.commit()
             return 0
         message.state, message.processed_at, message.next_attempt_at = "sent", self.clock.now(), None
         message.delivery_status = "sent"
         self._settled(session, message)
         session.commit()
-        log.info("e-mail sent msg=%s kind=%s", message.id, message.kind)
+        log.info("%s alert sent msg=%s kind=%s", message.channel, message.id, message.kind)
         return 1
 
     def _retry_or_fail(self, session: Session, message: Message, retryable: bool, retry_note: str,

@@ -6,6 +6,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.adapters.chat_alert import ChatAlert, WebhookChat
 from bot.adapters.mailer import Mailer, SmtpMailer
 from bot.adapters.rasa_client import DialogueModel, RasaClient
 from bot.adapters.twilio_sender import MessageSender, TwilioSender
@@ -31,6 +32,7 @@ class Services:
     catalogue: Catalogue
     extra: dict[str, Any] = field(default_factory=dict)
     mailer: Mailer | None = None  # staff e-mail (duty alerts); None without SMTP_URL
+    chat: ChatAlert | None = None  # the duty team's chat (duty alerts); None without DUTY_WEBHOOK_URL
 
     def __post_init__(self):
         from bot.conversation import Conversations
@@ -38,6 +40,7 @@ class Services:
 
         self.outbox = Outbox(self.db, self.sender, self.settings, self.clock)
         self.outbox.mailer = self.mailer
+        self.outbox.chat = self.chat
         self.conversations = Conversations(self)
         self.wake = None  # set by a Dispatcher running in this process
         # Called as hook(session, carer, conversation, message) when a carer's message is handled.
@@ -53,7 +56,8 @@ class Services:
 
 
 def build(settings: Settings, *, clock: Clock | None = None, rasa: DialogueModel | None = None,
-          sender: MessageSender | None = None, db: Database | None = None, mailer: Mailer | None = None) -> Services:
+          sender: MessageSender | None = None, db: Database | None = None, mailer: Mailer | None = None,
+          chat: ChatAlert | None = None) -> Services:
     """Build the services from settings; tests pass their own clock or fakes."""
     return Services(
         settings=settings,
@@ -64,4 +68,5 @@ def build(settings: Settings, *, clock: Clock | None = None, rasa: DialogueModel
                                       settings.twilio_api_base_url),
         catalogue=default_catalogue(),
         mailer=mailer or (SmtpMailer(settings.smtp_url, settings.alert_email_from) if settings.smtp_url else None),
+        chat=chat or (WebhookChat(settings.duty_webhook_url) if settings.duty_webhook_url else None),
     )

@@ -9,8 +9,8 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 
-class MailFailed(Exception):
-    """The mail server did not take the message; retryable unless it refused the message itself."""
+class AlertFailed(Exception):
+    """A staff alert was not taken (mail server, chat webhook); retryable unless it was refused for good."""
 
     def __init__(self, reason: str, retryable: bool = True):
         super().__init__(reason)
@@ -55,8 +55,8 @@ class SmtpMailer:
                 server.send_message(message)
         except smtplib.SMTPResponseException as exc:
             # 5xx is the server saying no for good (bad address, refused); 4xx is "try later".
-            raise MailFailed(f"smtp {exc.smtp_code}", retryable=exc.smtp_code < 500) from None
+            raise AlertFailed(f"smtp {exc.smtp_code}", retryable=exc.smtp_code < 500) from None
         except smtplib.SMTPRecipientsRefused:
-            raise MailFailed("smtp recipients refused", retryable=False) from None
+            raise AlertFailed("smtp recipients refused", retryable=False) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise MailFailed(type(exc).__name__) from None
+            raise AlertFailed(type(exc).__name__) from None
