@@ -65,6 +65,13 @@ def run_all(root: Path) -> None:
     signal.signal(signal.SIGTERM, stop)
     base = env["PUBLIC_BASE_URL"]
     print(f"Starting CarerText... (Rasa takes about 20 s to load its model)", flush=True)
+    if local_twilio and _wait(env["TWILIO_API_BASE_URL"] + "/_standin/faults", 30):
+        # The stand-in forgets its Content when it stops: make the WhatsApp buttons again, so the simulator
+        # shows choices as a phone does, and no reply names a Content the stand-in no longer holds.
+        made = subprocess.run([py, "-m", "bot.cli", "whatsapp-buttons"], env=env, cwd=root,
+                              stdout=subprocess.DEVNULL, check=False)
+        if made.returncode != 0:
+            print("WhatsApp buttons not made: choices go as numbered text", flush=True)
     _wait(env["RASA_URL"] + "/status", 180)
     print("\nCarerText is running. Ctrl-C stops everything.")
     print(f"  gateway          {base}   (Twilio webhook: {base}/webhooks/twilio/messages)")

@@ -99,19 +99,21 @@ def create_standin(auth_token: str, account_sid: str, spec_path: str | Path | No
         if len(doc.get("Body", "")) > 1600:
             raise TwilioError(21617)
 
-    def content_body(doc: dict[str, Any]) -> tuple[str, bool]:
-        """The body Twilio sends, and whether it needs WhatsApp's open window (free text or a Content made here)."""
+    def content_body(doc: dict[str, Any]) -> tuple[str, bool, dict[str, Any] | None]:
+        """The body Twilio sends, whether it needs WhatsApp's open window (free text or a Content made here),
+        and the buttons or list a phone shows with it."""
         sid = doc.get("ContentSid")
         if not sid:
-            return doc.get("Body", ""), True
+            return doc.get("Body", ""), True, None
         with state.lock:
             made_here = state.contents.get(sid)
         if made_here is None:
-            return "", False  # an approved template made elsewhere: the stand-in takes it on trust
+            return "", False, None  # an approved template made elsewhere: the stand-in takes it on trust
         body = content.rendered_body(made_here, content.content_variables(doc.get("ContentVariables")))
         if doc["To"].startswith("whatsapp:") and (problems := content.whatsapp_session_problems(made_here)):
             raise TwilioError(70002, "; ".join(problems))
-        return body, True  # made through the API, never approved: only inside the 24-hour window
+        # Made through the API, never approved: only inside the 24-hour window.
+        return body, True, content.shown_choices(made_here)
 
     def build_message(doc: dict[str, Any], sid: str, body: str) -> dict[str, Any]:
         """Return a Message resource with every field the spec's schema lists."""
@@ -154,7 +156,7 @@ def create_standin(auth_token: str, account_sid: str, spec_path: str | Path | No
                 raise TwilioError(20429, verdict="fault")
             doc = spec.form_to_document(form, create_schema)
             validate(doc)
-            body, needs_window = content_body(doc)
+            body, needs_window, choices = content_body(doc)
             to = doc["To"]
             if _listed(to, faults.opted_out):
                 raise TwilioError(21610, verdict="fault")
@@ -165,7 +167,7 @@ def create_standin(auth_token: str, account_sid: str, spec_path: str | Path | No
             failing = state.take("server_error")
             if failing and not faults.accepted_anyway:
                 raise TwilioError(20500 if faults.server_error_status == 500 else 20503, verdict="fault")
-            state.store(message)
+            state.store(message, choices)
             if doc.get("StatusCallback"):
                 callbacks.send_callbacks(state, auth_token, doc["StatusCallback"], message,
                                          63016 if window_closed else None)

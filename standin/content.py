@@ -103,6 +103,17 @@ def rendered_body(content: dict[str, Any], variables: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), body)
 
 
+def shown_choices(content: dict[str, Any]) -> dict[str, Any] | None:
+    """What a phone shows under the body: {"kind": "buttons"|"list", "button": ..., "items": [{"id", "title"}]}."""
+    types = content["types"]
+    if quick := types.get("twilio/quick-reply"):
+        return {"kind": "buttons", "items": [{"id": a["id"], "title": a["title"]} for a in quick["actions"]]}
+    if picker := types.get("twilio/list-picker"):
+        return {"kind": "list", "button": picker["button"],
+                "items": [{"id": i["id"], "title": i["item"]} for i in picker["items"]]}
+    return None
+
+
 def whatsapp_session_problems(content: dict[str, Any]) -> list[str]:
     """Why WhatsApp would refuse this Content in a session (it has no approval in the stand-in)."""
     quick = content["types"].get("twilio/quick-reply")

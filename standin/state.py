@@ -50,6 +50,9 @@ class StandinState:
         # Content API resources (HX...) created here, in creation order.
         self.contents: dict[str, dict[str, Any]] = {}
         self.created_at: dict[str, float] = {}
+        # What a phone shows under a message sent with an interactive Content: its buttons or list (not in
+        # Twilio's Message resource; only the stand-in's own listing carries it, for the phone simulator).
+        self.choices: dict[str, dict[str, Any]] = {}
         self.requests: list[Verdict] = []
         self.callbacks: list[dict[str, Any]] = []
 
@@ -60,6 +63,7 @@ class StandinState:
             self.messages.clear()
             self.contents.clear()
             self.created_at.clear()
+            self.choices.clear()
             self.requests.clear()
             self.callbacks.clear()
             self.lock.notify_all()
@@ -84,11 +88,13 @@ class StandinState:
         with self.lock:
             self.requests.append(verdict)
 
-    def store(self, message: dict[str, Any]) -> None:
-        """Keep one accepted message and wake waiters."""
+    def store(self, message: dict[str, Any], choices: dict[str, Any] | None = None) -> None:
+        """Keep one accepted message (and the choices a phone shows with it) and wake waiters."""
         with self.lock:
             self.messages[message["sid"]] = message
             self.created_at[message["sid"]] = time.time()
+            if choices:
+                self.choices[message["sid"]] = choices
             self.lock.notify_all()
 
     def update(self, sid: str, **fields: Any) -> None:
@@ -101,7 +107,8 @@ class StandinState:
         """Return accepted messages in arrival order, optionally for one recipient."""
         with self.lock:
             return [
-                {**m, "created_at": self.created_at[sid]}
+                {**m, "created_at": self.created_at[sid], **({"choices": self.choices[sid]} if sid in self.choices
+                                                              else {})}
                 for sid, m in self.messages.items()
                 if to is None or m["to"] == to
             ]

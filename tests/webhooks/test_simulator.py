@@ -121,6 +121,47 @@ def test_whatsapp_adds_prefix_profile_name_and_wa_id(client: FlaskClient, gatewa
         "whatsapp:" + CARER, "whatsapp:+447700900000", "Sam", "447700900123")
 
 
+@pytest.mark.parametrize(("kind", "fields"), [
+    ("buttons", {"ButtonPayload": "2", "ButtonText": "No", "MessageType": "button"}),
+    ("list", {"ListId": "2", "ListTitle": "No", "MessageType": "interactive"}),
+])
+def test_a_tap_on_a_whatsapp_choice_is_posted_as_twilio_sends_it(client: FlaskClient, gateway: FakeGateway,
+                                                                 kind: str, fields: dict) -> None:
+    answer = client.post("/simulator/send", json={"channel": "whatsapp", "phone": CARER,
+                                                  "tapped": {"kind": kind, "id": "2", "title": "No"}})
+    assert answer.status_code == 200
+    [(form, valid)] = gateway.received
+    assert valid and form["Body"] == "No"
+    assert {k: form[k] for k in fields} == fields
+
+
+@pytest.mark.parametrize("payload", [
+    {"channel": "sms", "phone": CARER, "tapped": {"kind": "buttons", "id": "2", "title": "No"}},
+    {"channel": "whatsapp", "phone": CARER, "tapped": {"kind": "carousel", "id": "2", "title": "No"}},
+    {"channel": "whatsapp", "phone": CARER, "tapped": {"kind": "buttons", "id": "", "title": "No"}},
+    {"channel": "whatsapp", "phone": CARER, "tapped": "2"},
+])
+def test_a_tap_that_whatsapp_could_not_send_is_refused(client: FlaskClient, gateway: FakeGateway,
+                                                       payload: dict) -> None:
+    assert client.post("/simulator/send", json=payload).status_code == 400
+    assert gateway.received == []
+
+
+def test_a_reply_with_buttons_lists_them_with_the_message(client: FlaskClient, standin: StandinHandle) -> None:
+    from bot.adapters.twilio_content import TwilioContent
+
+    api = TwilioContent(ACCOUNT_SID, AUTH_TOKEN, standin.url)
+    sid = api.create("yes_no_en", "en", {"1": "Shall we carry on?"}, {
+        "twilio/quick-reply": {"body": "{{1}}", "actions": [{"title": "Yes", "id": "1"}, {"title": "No", "id": "2"}]}})
+    twilio = Client(ACCOUNT_SID, AUTH_TOKEN)
+    twilio.api.base_url = standin.url
+    twilio.messages.create(to="whatsapp:" + CARER, from_="whatsapp:+447700900000", content_sid=sid,
+                           content_variables='{"1": "Shall we carry on?"}')
+    [shown] = client.post("/simulator/messages", json={"channel": "whatsapp", "phone": CARER}).json["messages"]
+    assert shown["body"] == "Shall we carry on?"
+    assert shown["choices"] == {"kind": "buttons", "items": [{"id": "1", "title": "Yes"}, {"id": "2", "title": "No"}]}
+
+
 def test_conversation_shows_sent_and_replies_in_order(client: FlaskClient, standin: StandinHandle) -> None:
     text = "<script>alert('x')</script> & ok"
     client.post("/simulator/send", json={"channel": "sms", "phone": CARER, "body": text})

@@ -20,8 +20,11 @@ def address(channel: str, phone: str) -> str:
     return f"whatsapp:{phone}" if channel == "whatsapp" else phone
 
 
-def incoming_form(settings: Any, channel: str, phone: str, body: str, profile_name: str = "") -> dict[str, str]:
-    """Return Twilio's incoming-message form for one text from the carer."""
+def incoming_form(settings: Any, channel: str, phone: str, body: str, profile_name: str = "",
+                  tapped: dict[str, str] | None = None) -> dict[str, str]:
+    """Return Twilio's incoming-message form for one text from the carer, or one tap on a button or list item.
+
+    tapped: {"kind": "buttons" or "list", "id": ..., "title": ...}; Twilio sends the title as the Body too."""
     sid = "SM" + secrets.token_hex(16)
     form = {
         "MessageSid": sid,
@@ -40,6 +43,10 @@ def incoming_form(settings: Any, channel: str, phone: str, body: str, profile_na
         form["MessagingServiceSid"] = settings.twilio_messaging_service_sid
     if channel == "whatsapp":
         form |= {"ProfileName": profile_name or "Simulator", "WaId": phone.lstrip("+"), "MessageType": "text"}
+        if tapped and tapped.get("kind") == "list":
+            form |= {"ListId": tapped["id"], "ListTitle": tapped["title"], "MessageType": "interactive"}
+        elif tapped:
+            form |= {"ButtonPayload": tapped["id"], "ButtonText": tapped["title"], "MessageType": "button"}
     return form
 
 

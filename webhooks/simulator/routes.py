@@ -40,10 +40,16 @@ def send() -> tuple[Response, int]:
     if not isinstance(data, dict):
         return jsonify({"error": "send JSON"}), 415
     channel, number, body = data.get("channel", "sms"), str(data.get("phone", "")).strip(), data.get("body")
+    tapped = data.get("tapped")  # a WhatsApp button or list item: {"kind", "id", "title"}
+    if tapped is not None:
+        if channel != "whatsapp" or not isinstance(tapped, dict) or tapped.get("kind") not in ("buttons", "list") \
+                or not all(isinstance(tapped.get(k), str) and tapped[k] for k in ("id", "title")):
+            return jsonify({"error": "tapped: WhatsApp only, {kind: buttons|list, id, title}"}), 400
+        body = tapped["title"]
     if channel not in phone.CHANNELS or not phone.E164.match(number) or not isinstance(body, str):
         return jsonify({"error": "channel sms|whatsapp, phone +E.164, body text"}), 400
     settings = _settings()
-    form = phone.incoming_form(settings, channel, number, body, str(data.get("profile_name", "")))
+    form = phone.incoming_form(settings, channel, number, body, str(data.get("profile_name", "")), tapped)
     lock, sent = _sent()
     with lock:
         sent.setdefault(form["From"], []).append(
@@ -76,7 +82,8 @@ def messages() -> tuple[Response, int]:
     try:
         for reply in phone.replies(_settings().twilio_api_base_url, to):
             conversation.append({"direction": "out", "body": reply.get("body") or "", "at": reply["created_at"],
-                                 "sid": reply["sid"], "status": reply.get("status", "")})
+                                 "sid": reply["sid"], "status": reply.get("status", ""),
+                                 **({"choices": reply["choices"]} if reply.get("choices") else {})})
     except requests.RequestException as exc:
         current_app.logger.warning("simulator could not read the stand-in: %s", type(exc).__name__)
         return jsonify({"messages": sorted(conversation, key=lambda m: m["at"]), "error": "stand-in unreachable"}), 200

@@ -19,11 +19,51 @@
     });
   }
 
+  async function send(data) {
+    status.textContent = "sending…";
+    try {
+      const answer = await postJson(sendUrl, data);
+      const result = await answer.json();
+      status.textContent = answer.ok ? "" : (result.error || "failed");
+      return answer.ok;
+    } catch (err) {
+      status.textContent = "gateway unreachable";
+      return false;
+    } finally {
+      poll();
+    }
+  }
+
+  // WhatsApp shows a Content's quick-reply buttons or list under its text; a tap goes back as Twilio sends it.
+  function choices(m) {
+    const box = document.createElement("div");
+    box.className = "choices " + m.choices.kind;
+    if (m.choices.button) {
+      const label = document.createElement("span");
+      label.textContent = m.choices.button;
+      box.appendChild(label);
+    }
+    m.choices.items.forEach(function (item) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = item.title;
+      button.addEventListener("click", function () {
+        const data = who();
+        data.profile_name = document.getElementById("profile").value;
+        data.tapped = { kind: m.choices.kind, id: item.id, title: item.title };
+        send(data);
+      });
+      box.appendChild(button);
+    });
+    return box;
+  }
+
   function render(messages) {
     const items = messages.map(function (m) {
       const li = document.createElement("li");
       li.className = m.direction === "in" ? "in" : "out";
       li.appendChild(document.createTextNode(m.body));
+      if (m.choices) { li.appendChild(choices(m)); }
       const meta = document.createElement("small");
       meta.textContent = new Date(m.at * 1000).toLocaleTimeString() + " · " + m.status;
       li.appendChild(meta);
@@ -51,16 +91,7 @@
     const data = who();
     data.body = body.value;
     data.profile_name = document.getElementById("profile").value;
-    status.textContent = "sending…";
-    try {
-      const answer = await postJson(sendUrl, data);
-      const result = await answer.json();
-      status.textContent = answer.ok ? "" : (result.error || "failed");
-      if (answer.ok) { body.value = ""; }
-    } catch (err) {
-      status.textContent = "gateway unreachable";
-    }
-    poll();
+    if (await send(data)) { body.value = ""; }
   });
 
   document.getElementById("body").addEventListener("keydown", function (event) {
