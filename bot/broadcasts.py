@@ -30,6 +30,7 @@ AUDIENCE_KEYS = ("status", "language", "channel", "postcode", "tag")
 DELIVERED = ("delivered", "read")
 FAILED = ("failed", "undelivered")
 MAX_BODY = 1600  # Twilio refuses longer bodies (21617)
+HELD_FOR_HOURS = "carer_hours"  # a queued recipient's note: their message waits for the hours they gave
 
 
 class Broadcast(Base):
@@ -433,12 +434,14 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
                                      broadcast_id=broadcast_id, not_before=due, flush=False)
             if due == slot:  # one waiting for their own hours leaves this slot to the next carer; the send
                 next_slot[key] = slot + gap  # gate paces those whose hours open together
-            queued.append((recipient, message))
+            queued.append((recipient, message, due != slot))
         session.flush()  # the slice's messages in one INSERT
         for recipient, reason in skipped:
             recipient.state, recipient.reason = "skipped", reason
-        for recipient, message in queued:
+        for recipient, message, held in queued:
             recipient.state, recipient.message_id = "queued", message.id
+            if held:
+                recipient.reason = HELD_FOR_HOURS  # the report tells these from the rest until they go
         for key, slot in next_slot.items():
             if key not in pacers:
                 session.add(BroadcastPacer(sender=key, next_slot_at=slot))
@@ -529,6 +532,7 @@ class Report:
     failed_by_code: dict = field(default_factory=dict)
     skipped: int = 0
     skipped_by_reason: dict = field(default_factory=dict)
+    held_for_hours: int = 0  # queued, waiting in the outbox for the hours the carer asked to be texted in
     segments: int = 0
     callbacks: int = 0
     by_channel: dict = field(default_factory=dict)
@@ -586,6 +590,11 @@ def report(session: Session, broadcast_id: int) -> Report | None:
             r.failed += count
             chan["failed"] += count
             r.failed_by_code[code or 0] = r.failed_by_code.get(code or 0, 0) + count
+    r.held_for_hours = session.scalar(
+        select(func.count()).select_from(BroadcastRecipient)
+        .join(Message, Message.id == BroadcastRecipient.message_id)
+        .where(BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.reason == HELD_FOR_HOURS,
+               Message.state.in_(("pending", "sending"))))
     r.callbacks = session.scalar(
         select(func.count()).select_from(StatusEvent)
         .where(StatusEvent.twilio_sid.in_(select(Message.twilio_sid).where(Message.broadcast_id == broadcast_id)))) or 0

@@ -295,14 +295,16 @@ def test_a_carer_who_asked_for_evenings_gets_the_notice_in_their_evening(service
     sent_to = {o.to: t for t, o in fake.sent}
     assert set(sent_to) == {phone[c] for c in anytime + [muddled]}
     assert max(sent_to.values()) - min(sent_to.values()) <= timedelta(seconds=1.5)  # 5 at 4/s: no gap left
-    assert report(services, b).queued == 6  # theirs waits in the outbox, not forgotten
+    r = report(services, b)
+    assert (r.queued, r.sent, r.held_for_hours) == (6, 5, 1)  # theirs waits in the outbox, and the report says so
     clock.set(datetime(2026, 11, 26, 16, 59, tzinfo=timezone.utc))
     services.outbox.send_due()
     assert phone[evenings] not in {o.to for _, o in fake.sent}
     clock.set(datetime(2026, 11, 26, 17, 0, tzinfo=timezone.utc))
     run(services, clock)
     assert [(t, o.to) for t, o in fake.sent][-1] == (datetime(2026, 11, 26, 17, 0, tzinfo=timezone.utc), phone[evenings])
-    assert report(services, b).sent == 6
+    r = report(services, b)
+    assert (r.sent, r.held_for_hours) == (6, 0)
 
 
 def test_a_notice_stale_before_a_carers_hours_open_is_skipped_for_them(services, clock, fake):
