@@ -54,11 +54,12 @@ def test_a_whatsapp_question_shows_buttons_and_a_tap_answers_it(browser, live_se
         browser.find_element(By.ID, "body").send_keys("hello")
         browser.find_element(By.CSS_SELECTOR, "#compose button[type=submit]").click()
         buttons = "#conversation li.out .choices.buttons button"
-        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, buttons)) == 2)
-        question = services.catalogue.text("carry_on_ask")
-        assert question in browser.find_element(By.CSS_SELECTOR, "#conversation li.out").text
-        titles = [b.text for b in browser.find_elements(By.CSS_SELECTOR, buttons)]
+        # Read inside wait(): the page redraws as the message's status moves on, and an element read a
+        # moment ago may have been replaced.
+        titles = wait(browser, lambda d: [b.text for b in d.find_elements(By.CSS_SELECTOR, buttons)] or None)
         assert titles == [services.catalogue.text("choice.yes"), services.catalogue.text("choice.no")]
+        question = services.catalogue.text("carry_on_ask")
+        assert wait(browser, lambda d: question in d.find_element(By.CSS_SELECTOR, "#conversation li.out").text)
 
         wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, buttons)[1].click() or True)
         wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#conversation li.in")) == 2)

@@ -58,7 +58,13 @@
     return box;
   }
 
+  let shown = "";
+
   function render(messages) {
+    // Redrawn only when something changed: a button being clicked must not be replaced under the pointer.
+    const now = JSON.stringify(messages);
+    if (now === shown) { return; }
+    shown = now;
     const items = messages.map(function (m) {
       const li = document.createElement("li");
       li.className = m.direction === "in" ? "in" : "out";
