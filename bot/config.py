@@ -46,6 +46,8 @@ class Settings:
     duty_email: str = ""
     # And/or to the duty team's chat: a Teams or Slack incoming-webhook URL (a secret: from the environment).
     duty_webhook_url: str = ""
+    # What that webhook takes: text ({"text": ...}: Slack and most tools) or teams (an Adaptive Card).
+    duty_webhook_format: str = "text"
     # The mail server for duty e-mails: smtp://user:password@host:587 (STARTTLS), smtps://host:465.
     smtp_url: str = ""
     alert_email_from: str = "carertext@localhost"

@@ -68,5 +68,6 @@ def build(settings: Settings, *, clock: Clock | None = None, rasa: DialogueModel
                                       settings.twilio_api_base_url),
         catalogue=default_catalogue(),
         mailer=mailer or (SmtpMailer(settings.smtp_url, settings.alert_email_from) if settings.smtp_url else None),
-        chat=chat or (WebhookChat(settings.duty_webhook_url) if settings.duty_webhook_url else None),
+        chat=chat or (WebhookChat(settings.duty_webhook_url, settings.duty_webhook_format)
+                      if settings.duty_webhook_url else None),
     )

@@ -81,6 +81,34 @@ def test_a_crisis_posts_to_the_duty_chat_at_once_without_the_carers_words(phone,
     assert all("team-secret-token" not in (m.to_address or "") for m in alerts(duty_services))
 
 
+def test_a_teams_channel_gets_an_adaptive_card_with_the_case_and_link(phone, settings, clock, rasa, twilio, chat):
+    built = services_mod.build(settings.with_(duty_webhook_url=chat.url, duty_webhook_format="teams"),
+                               clock=clock, rasa=rasa)
+    try:
+        phone(CARER).send("i want to end my life tonight")
+        Dispatcher(built).run_once()
+        [post] = chat.posts
+        with built.db.session() as s:
+            case = s.scalars(select(Handoff)).one().id
+    finally:
+        built.db.engine.dispose()
+    assert post["type"] == "message"
+    [attachment] = post["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+    texts = [block["text"] for block in card["body"] if block["type"] == "TextBlock"]
+    assert texts[0].startswith(f"CarerText URGENT: case {case}")
+    assert any(f"https://carertext.example.org/console/handoffs/{case}" in t for t in texts)
+    assert not any("end my life" in t or CARER.lstrip("+") in t for t in texts)
+
+
+def test_an_unknown_webhook_format_is_refused_at_start(settings, clock, rasa):
+    with pytest.raises(ValueError, match="DUTY_WEBHOOK_FORMAT"):
+        services_mod.build(settings.with_(duty_webhook_url="https://chat.example/hook", duty_webhook_format="xml"),
+                           clock=clock, rasa=rasa)
+
+
 def test_a_chat_that_says_try_later_gets_the_alert_later_once(phone, duty_services, chat, clock):
     chat.answers = [503, 429]
     phone(CARER).send("I can't cope any more")
