@@ -7,7 +7,6 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
@@ -19,7 +18,7 @@ from bot import outbox
 from bot.catalogue import is_gsm7, segments
 from bot.clock import as_utc
 from bot.models import Base, Carer, Conversation, Message, StatusEvent
-from bot.quiet_hours import ContactWindow, QuietHours, is_allowed, next_allowed, parse_duration
+from bot.quiet_hours import QuietHours, contact_window, is_allowed, next_allowed, parse_duration
 
 log = logging.getLogger("carertext.broadcasts")
 
@@ -356,19 +355,6 @@ def _skip_reason(carer: Carer | None) -> str | None:
     return None
 
 
-def _window(carer: Carer | None) -> ContactWindow | None:
-    """The hours a carer asked to be texted in, when they gave some we understood."""
-    if carer is None or not carer.contact_window:
-        return None
-    window = _parsed_window(carer.contact_window)
-    return window if window.understood else None
-
-
-@lru_cache(maxsize=1024)
-def _parsed_window(words: str) -> ContactWindow:
-    return ContactWindow.parse(words)  # a few phrasings cover most carers: parsed once, not per recipient
-
-
 def _slice(services, broadcast_id: int, result: TickResult) -> None:
     """Queue the recipients whose turn falls before the next tick, each at its own moment 1/R apart."""
     settings, now = services.settings, services.clock.now()
@@ -418,7 +404,7 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
                 continue  # this sender is busy until the next tick; the other channel may not be
             if not is_allowed(slot, quiet, None, zone):
                 break  # quiet hours begin before this slot
-            window, due = _window(carer), slot
+            window, due = contact_window(carer.contact_window), slot
             if window is not None:
                 due = next_allowed(slot, quiet, window, zone)
                 if send_until is not None and due > send_until:
@@ -487,7 +473,8 @@ class SendGate:
         settings, now = self.s.settings, self.s.clock.now()
         quiet, zone = QuietHours.parse(settings.quiet_hours), ZoneInfo(settings.timezone)
         # Queued just before quiet hours or the end of the carer's own hours, sent late: when they open again.
-        window = _window(session.get(Carer, message.carer_id)) if message.carer_id else None
+        carer = session.get(Carer, message.carer_id) if message.carer_id else None
+        window = contact_window(carer.contact_window) if carer is not None else None
         if not is_allowed(now, quiet, window, zone):
             return next_allowed(now, quiet, window, zone)
         gap = timedelta(seconds=1.0 / max(settings.send_rate_per_second, 1e-9))

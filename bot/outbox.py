@@ -347,7 +347,7 @@ class Outbox:
             if message.channel == CHAT:
                 if self.chat is None:
                     raise AlertFailed("no DUTY_WEBHOOK_URL set", retryable=False)
-                self.chat.post(f"{subject.strip()}\n{text.strip()}")
+                self.chat.post(subject.strip(), text.strip())
             else:
                 if self.mailer is None:
                     raise AlertFailed("no SMTP_URL set", retryable=False)

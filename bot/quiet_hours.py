@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -177,6 +178,13 @@ def next_allowed(when: datetime, quiet: QuietHours, window: ContactWindow | None
                 return max(begin, when)
         # The carer's words and quiet hours leave no time at all (say "after 10pm"): quiet hours win.
     return when
+
+
+@lru_cache(maxsize=1024)
+def contact_window(words: str | None) -> ContactWindow | None:
+    """The hours a carer gave, read once per phrasing (a few cover most carers); None if none we understood."""
+    window = ContactWindow.parse(words)
+    return window if words and window.understood else None
 
 
 def is_allowed(when: datetime, quiet: QuietHours, window: ContactWindow | None, zone: ZoneInfo) -> bool:

@@ -20,7 +20,8 @@ from bot.adapters.twilio_sender import Outgoing
 from bot.clock import as_utc
 from bot.db import later
 from bot.models import Base, Carer, Conversation, Message
-from bot.quiet_hours import ContactWindow, QuietHours, next_allowed, parse_duration, parse_schedule
+from bot.quiet_hours import (ContactWindow, QuietHours, contact_window, next_allowed, parse_duration,
+                             parse_schedule)
 
 log = logging.getLogger("carertext.reminders")
 
@@ -94,7 +95,7 @@ class Pacing:
 
     def when(self, moment: datetime, carer: Carer) -> datetime:
         """The first moment at or after `moment` that suits the carer and is outside quiet hours."""
-        return next_allowed(moment, self.quiet, ContactWindow.parse(carer.contact_window), self.zone)
+        return next_allowed(moment, self.quiet, contact_window(carer.contact_window), self.zone)
 
 
 def _is_nudge(kind: str) -> bool:

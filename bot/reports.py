@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot import outbox
 from bot.clock import as_utc
 from bot.models import Answer, Carer, Conversation, Handoff, Message
 
@@ -76,7 +77,7 @@ def build(session: Session, now: datetime, start: datetime, end: datetime, aband
     delivery_rows = session.execute(
         select(Message.channel, Message.delivery_status, func.count())
         .where(Message.direction == "out", Message.created_at >= start, Message.created_at < end,
-               Message.state.in_(("sent", "failed")), Message.channel.not_in(("email", "chat")))  # staff alerts are not carers' reach
+               Message.state.in_(("sent", "failed")), Message.channel.not_in(outbox.STAFF_CHANNELS))  # staff alerts are not carers' reach
         .group_by(Message.channel, Message.delivery_status)).all()
     chans: dict[str, list[int]] = {}
     for channel, status, count in delivery_rows:

@@ -106,12 +106,13 @@ class StandinState:
     def list_messages(self, to: str | None = None) -> list[dict[str, Any]]:
         """Return accepted messages in arrival order, optionally for one recipient."""
         with self.lock:
-            return [
-                {**m, "created_at": self.created_at[sid], **({"choices": self.choices[sid]} if sid in self.choices
-                                                              else {})}
-                for sid, m in self.messages.items()
-                if to is None or m["to"] == to
-            ]
+            found = []
+            for sid, m in self.messages.items():
+                if to is None or m["to"] == to:
+                    found.append({**m, "created_at": self.created_at[sid]})
+                    if sid in self.choices:
+                        found[-1]["choices"] = self.choices[sid]
+            return found
 
     def wait(self, count: int, timeout: float, to: str | None = None) -> list[dict[str, Any]] | None:
         """Block until at least count messages exist; return them, or None on timeout."""

@@ -9,20 +9,19 @@ from bot.adapters.mailer import AlertFailed
 
 
 class ChatAlert(Protocol):
-    def post(self, text: str) -> None: ...
+    def post(self, subject: str, text: str) -> None: ...
 
 
 FORMATS = ("text", "teams")
 
 
-def payload(text: str, style: str) -> dict:
+def payload(subject: str, text: str, style: str) -> dict:
     """The JSON a chat tool's webhook takes: {"text": ...} (Slack and most others), or for Teams, whose
     Workflows webhooks (which replaced its Office 365 connectors) take a message with an Adaptive Card."""
     if style == "text":
-        return {"text": text}
-    title, _, rest = text.partition("\n")
-    blocks = [{"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": True}]
-    blocks += [{"type": "TextBlock", "text": line, "wrap": True} for line in rest.splitlines() if line.strip()]
+        return {"text": f"{subject}\n{text}"}
+    blocks = [{"type": "TextBlock", "text": subject, "weight": "Bolder", "size": "Medium", "wrap": True}]
+    blocks += [{"type": "TextBlock", "text": line, "wrap": True} for line in text.splitlines() if line.strip()]
     card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
             "version": "1.4", "body": blocks}
     return {"type": "message",
@@ -41,9 +40,9 @@ class WebhookChat:
         self.style = style
         self.http = KeepAliveClient(timeout=timeout)
 
-    def post(self, text: str) -> None:
+    def post(self, subject: str, text: str) -> None:
         try:
-            answer = self.http.request("POST", self.url, json=payload(text, self.style))
+            answer = self.http.request("POST", self.url, json=payload(subject, text, self.style))
         except HttpFailed as exc:
             # A timeout after sending may have posted it: the duty team may see it twice, never not at all.
             raise AlertFailed(f"chat webhook {exc}") from None

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from bot import services as services_mod
-from bot.models import Handoff, Message
+from bot.models import Handoff
 from bot.worker import Dispatcher
+from tests.bot.test_duty_email import alerts
 
 CARER = "+447700900741"
 SECRET_PATH = "/webhookb2/team-secret-token"
@@ -56,11 +57,6 @@ def duty_services(settings, clock, rasa, twilio, chat):
     built = services_mod.build(settings.with_(duty_webhook_url=chat.url), clock=clock, rasa=rasa)
     yield built
     built.db.engine.dispose()
-
-
-def alerts(services):
-    with services.db.session() as s:
-        return list(s.scalars(select(Message).where(Message.kind == "alert").order_by(Message.id)))
 
 
 def test_a_crisis_posts_to_the_duty_chat_at_once_without_the_carers_words(phone, duty_services, chat, twilio,
