@@ -18,7 +18,7 @@ from bot import outbox
 from bot.catalogue import is_gsm7, segments
 from bot.clock import as_utc
 from bot.models import Base, Carer, Conversation, Message, StatusEvent
-from bot.quiet_hours import QuietHours, contact_window, is_allowed, next_allowed, parse_duration
+from bot.quiet_hours import ContactWindow, QuietHours, contact_window, is_allowed, next_allowed, parse_duration
 
 log = logging.getLogger("carertext.broadcasts")
 
@@ -194,6 +194,9 @@ def audience_ids(settings, now: datetime, audience: dict):
     return query
 
 
+ANY_TIME = ContactWindow()  # "whenever suits": no hours of their own
+
+
 @dataclass
 class Preview:
     """Reach and cost before sending: carers by channel and the SMS segments the council pays for."""
@@ -206,11 +209,13 @@ class Preview:
     unicode: bool = False
     sms_segments: int = 0
     seconds_at_rate: float = 0.0
+    own_hours: int = 0  # carers who gave the hours that suit them
+    waiting_for_hours: int = 0  # of those, outside their hours now: theirs go when the hours open
     by_channel: dict = field(default_factory=dict)
 
 
 def preview(session: Session, settings, now: datetime, message: str, audience: dict) -> Preview:
-    """How many carers this reaches and what it costs in SMS segments."""
+    """How many carers this reaches, what it costs in SMS segments, and how many wait for their own hours."""
     ids = audience_ids(settings, now, audience).subquery()
     window_open = Carer.last_inbound_at >= now - outbox.WHATSAPP_WINDOW
     rows = session.execute(
@@ -230,6 +235,16 @@ def preview(session: Session, settings, now: datetime, message: str, audience: d
     rate = max(settings.send_rate_per_second, 1e-9)
     # Each sender is paced on its own, so the slower of the two decides how long it takes.
     p.seconds_at_rate = max(p.sms, p.whatsapp) / rate
+    no_quiet, zone = QuietHours.parse(""), ZoneInfo(settings.timezone)
+    # A few phrasings cover most carers, so each is read once (contact_window caches it).
+    for words, count in session.execute(
+        select(Carer.contact_window, func.count())
+        .where(Carer.id.in_(select(ids.c.id)), Carer.contact_window.is_not(None)).group_by(Carer.contact_window)
+    ):
+        window = contact_window(words)
+        if window is not None and window != ANY_TIME:
+            p.own_hours += count
+            p.waiting_for_hours += 0 if is_allowed(now, no_quiet, window, zone) else count
     return p
 
 

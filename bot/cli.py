@@ -80,6 +80,9 @@ def broadcast(settings: Settings, message: str, audience: str, at: str | None, s
         found = broadcasts.preview(session, settings, now, message, chosen)
         print(f"reaches {found.carers} carers: {found.sms} by SMS ({found.sms_segments} segments, "
               f"{found.segments_each} each), {found.whatsapp} by WhatsApp ({found.whatsapp_template} by template)")
+        if found.own_hours:
+            print(f"{found.own_hours} gave their own hours, {found.waiting_for_hours} outside them now: "
+                  "theirs wait for the hours to open")
         if not send:
             print("not sent: add --send to send it")
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -138,6 +139,24 @@ def test_preview_counts_carers_and_sms_segments_before_sending(services, message
     assert p.segments_each == each and p.sms_segments == 3 * each
     assert p.unicode == ("\u2019" in message)
     assert p.seconds_at_rate == 3 / 4.0
+
+
+def test_preview_says_how_many_wait_for_their_own_hours(services, clock):
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc))  # a Thursday morning in London
+    carer(services)
+    for _ in range(2):
+        carer(services, contact_window="evenings please")
+    carer(services, contact_window="mornings")  # inside their hours now: goes at once
+    carer(services, contact_window="weekends only")
+    carer(services, contact_window="whenever the cat is out")  # "whenever": any time suits them
+    carer(services, contact_window="evenings", opted_out=True)  # not in the audience at all
+    with services.db.session() as s:
+        p = broadcasts.preview(s, services.settings, clock.now(), "Drop-in on Friday", {})
+    assert (p.carers, p.own_hours, p.waiting_for_hours) == (6, 4, 3)
+    clock.set(datetime(2026, 11, 28, 18, 0, tzinfo=timezone.utc))  # Saturday evening: all of them are in
+    with services.db.session() as s:
+        p = broadcasts.preview(s, services.settings, clock.now(), "Drop-in on Monday", {})
+    assert (p.own_hours, p.waiting_for_hours) == (4, 1)  # only "mornings" waits
 
 
 def test_pacing_n_messages_at_r_per_second_take_n_over_r_seconds_never_faster(services, clock, fake):
@@ -395,3 +414,15 @@ def test_a_callback_before_the_send_result_is_counted_once_stored(services, cloc
     services.outbox.send_due()
     r = report(services, b)
     assert r.delivered == 1 and r.sent == 1
+
+
+def test_the_command_line_preview_names_those_with_their_own_hours(services, capsys):
+    from bot import cli
+
+    carer(services)
+    carer(services, contact_window="weekends only")
+    cli.broadcast(services.settings, "Drop-in on Friday", "all", None, send=False)
+    out = capsys.readouterr().out
+    assert out.startswith("reaches 2 carers: 2 by SMS (2 segments, 1 each)")
+    assert re.search(r"^1 gave their own hours, [01] outside them now: theirs wait for the hours to open$", out, re.M)
+    assert "not sent" in out

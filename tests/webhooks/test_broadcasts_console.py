@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from bot import broadcasts, staff
 from bot.models import Carer
@@ -41,6 +41,7 @@ def test_admin_writes_sees_reach_and_cost_sends_and_stops(client, services):
                                                         "message": "a" * 200, "channel": "", "status": ""})
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "5 carers" in page and "6 segments" in page and "2 segments each" in page
+    assert 'id="reach-own-hours"' not in page  # nobody gave hours of their own
     bid = int(response.headers["Location"].rsplit("/", 1)[1])
     client.post(f"/console/broadcasts/{bid}/send", data={"csrf_token": token(client, f"/console/broadcasts/{bid}"),
                                                          "when": "now"})
@@ -49,6 +50,21 @@ def test_admin_writes_sees_reach_and_cost_sends_and_stops(client, services):
     assert data["state"] == "running" and data["recipients"] == 5 and data["queued"] == 2
     client.post(f"/console/broadcasts/{bid}/stop", data={"csrf_token": token(client, f"/console/broadcasts/{bid}")})
     assert client.get(f"/console/broadcasts/{bid}.json").get_json()["state"] == "stopped"
+
+
+def test_reach_says_who_waits_for_their_own_hours(client, services):
+    services.clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc))  # a Thursday morning
+    carers(services, 2)
+    with services.db.session() as s:
+        for i, words in enumerate(["weekends only", "mornings", "evenings"]):
+            s.add(Carer(phone=f"+44770091{i:04d}", channel="sms", created_at=services.clock.now(),
+                        contact_window=words))
+    admin(client, services)
+    response = client.post("/console/broadcasts", data={"csrf_token": token(client, "/console/broadcasts"),
+                                                        "message": "Drop-in on Friday", "channel": "", "status": ""})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert ("3 carers told us the hours that suit them; 2 of them are outside those hours now, "
+            "and theirs go when their hours open") in page
 
 
 def test_schedule_then_cancel(client, services):
