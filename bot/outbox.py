@@ -207,12 +207,16 @@ class Outbox:
             ).all()
         return list(rows)
 
-    def send_due(self, limit: int = 100, interrupted=None) -> int:
+    def send_due(self, limit: int = 100, interrupted=None, share: tuple[int, int] = (0, 1)) -> int:
         """Send what is due now; returns how many were handed to Twilio.
 
-        interrupted() is asked between sends: a carer's new message must not wait behind a broadcast batch."""
+        interrupted() is asked between sends: a carer's new message must not wait behind a broadcast batch.
+        share=(k, n): this is worker k of n, and takes every n-th message from the k-th."""
         sent = 0
-        for message_id in self.due_ids(limit):
+        k, n = share
+        # Workers reading the same list in the same order would race for every message, n-1 losing each
+        # claim: 8 threads sent slower than 2. Each due message is one carer's next, so any split keeps order.
+        for message_id in self.due_ids(limit)[k::n]:
             sent += self.send_one(message_id)
             if interrupted is not None and interrupted():
                 break

@@ -43,7 +43,8 @@ class Dispatcher:
         # Only running threads take hints: a hand-over left in a queue nobody reads would hold its carer.
         self.services.wake = self.wake
         for n in range(self.threads):
-            t = threading.Thread(target=self._run, name=f"carertext-worker-{n}", daemon=True)
+            t = threading.Thread(target=self._run, args=((n, self.threads),), name=f"carertext-worker-{n}",
+                                 daemon=True)
             t.start()
             self._workers.append(t)
         return self
@@ -56,8 +57,8 @@ class Dispatcher:
             t.join(timeout)
         self.services.wake = None
 
-    def run_once(self) -> int:
-        """One pass over the inbox and the outbox; returns how much was done."""
+    def run_once(self, share: tuple[int, int] = (0, 1)) -> int:
+        """One pass over the inbox and the outbox (this worker's share of its sends); returns how much was done."""
         done = 0
         while True:
             try:
@@ -67,7 +68,7 @@ class Dispatcher:
             if carer_id is not None and carer_id != _STOP:
                 done += self.handle_hint(carer_id, claim)
         done += self.services.conversations.process_due()
-        done += self.services.outbox.send_due(interrupted=lambda: not self._hints.empty())
+        done += self.services.outbox.send_due(interrupted=lambda: not self._hints.empty(), share=share)
         return done
 
     def handle_hint(self, carer_id: int, claim=None) -> int:
@@ -82,7 +83,7 @@ class Dispatcher:
             self._stop.wait(0.02)
         return 0
 
-    def _run(self) -> None:
+    def _run(self, share: tuple[int, int]) -> None:
         deadline = time.monotonic() + self.poll_seconds
         while not self._stop.is_set():
             try:
@@ -95,7 +96,7 @@ class Dispatcher:
                 if carer_id is not None:
                     self.handle_hint(carer_id, claim)  # then back to the same wait: no extra query per reply
                 else:
-                    while self.run_once() and not self._stop.is_set():
+                    while self.run_once(share) and not self._stop.is_set():
                         pass
                     deadline = time.monotonic() + self._idle_wait()
             except Exception:  # a worker must survive a bad moment (database restart, say)

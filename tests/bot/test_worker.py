@@ -1,4 +1,4 @@
-"""The worker threads' timing: they wake when a paced message falls due, and a carer's message jumps a batch."""
+"""Worker threads: they wake when a paced message falls due, a carer's message jumps a batch, they share one."""
 
 from __future__ import annotations
 
@@ -58,3 +58,15 @@ def test_a_carers_message_is_not_kept_waiting_behind_a_batch_of_sends(services, 
     with services.db.session() as s:
         states = s.scalars(select(Message.state).where(Message.direction == "out").order_by(Message.id)).all()
     assert states == ["sent", "sent", "pending", "pending", "pending", "pending"]  # the rest wait a moment
+
+
+def test_workers_each_take_their_own_share_of_a_batch_none_twice(services, twilio):
+    ids = queue_for(services, 7)
+    dispatcher = Dispatcher(services, threads=3)
+    snapshot = services.outbox.due_ids()
+    services.outbox.due_ids = lambda limit=100: snapshot  # three workers reading the list at the same moment
+    tried, send_one = [], services.outbox.send_one
+    services.outbox.send_one = lambda message_id: tried.append(message_id) or send_one(message_id)
+    assert [dispatcher.run_once(share=(k, 3)) for k in range(3)] == [3, 2, 2]
+    assert sorted(tried) == ids  # each message tried once: no worker spent a claim on another's
+    assert sorted(m["to"] for m in twilio.messages()) == [f"+447700{900400 + i}" for i in range(7)]

@@ -150,8 +150,9 @@ def own_postgres():
     """A fresh server with every table, stopped and removed afterwards."""
     from tests.conftest import _create_tables
 
-    found = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True) if shutil.which("pg_config") else None
-    bindir = found.stdout.strip() if found and found.returncode == 0 else ""
+    bindir = ""
+    if shutil.which("pg_config"):
+        bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
     if not os.path.exists(os.path.join(bindir, "initdb")):
         pytest.skip("PostgreSQL's initdb is not installed here")
     if os.geteuid() == 0 and shutil.which("runuser") is None:
