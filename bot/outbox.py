@@ -211,13 +211,20 @@ class Outbox:
         """Send what is due now; returns how many were handed to Twilio.
 
         interrupted() is asked between sends: a carer's new message must not wait behind a broadcast batch.
-        share=(k, n): this is worker k of n, and takes every n-th message from the k-th."""
-        sent = 0
+        share=(k, n): this is worker k of n, and takes every n-th message from the k-th first."""
+        ids = self.due_ids(limit)
         k, n = share
-        # Workers reading the same list in the same order would race for every message, n-1 losing each
-        # claim: 8 threads sent slower than 2. Each due message is one carer's next, so any split keeps order.
-        for message_id in self.due_ids(limit)[k::n]:
-            sent += self.send_one(message_id)
+        # Workers reading one list in one order raced for every message, n-1 losing each claim: 8 threads
+        # sent slower than 2. Each takes its own share first (each message is one carer's next, so any split
+        # keeps a carer's order), then helps with the rest until it meets one another worker has taken: a
+        # busy worker's share is not left waiting.
+        mine, rest = ids[k::n], [i for j, i in enumerate(ids) if j % n != k]
+        sent = 0
+        for position, message_id in enumerate(mine + rest):
+            took = self._send_if_claimed(message_id)
+            if took is None and position >= len(mine):
+                break
+            sent += took or 0
             if interrupted is not None and interrupted():
                 break
         return sent
@@ -297,10 +304,14 @@ class Outbox:
 
     def send_one(self, message_id: int) -> int:
         """Claim one message and send it; 1 if Twilio took it."""
+        return self._send_if_claimed(message_id) or 0
+
+    def _send_if_claimed(self, message_id: int) -> int | None:
+        """As send_one, but None when another worker has the message (or it is no longer due)."""
         with self.db.session() as session:
             message = self._claim(session, message_id)
             if message is None:
-                return 0
+                return None
             carer = session.get(Carer, message.carer_id) if message.carer_id else None
             return self._send_claimed(session, message, carer)
 

@@ -60,13 +60,25 @@ def test_a_carers_message_is_not_kept_waiting_behind_a_batch_of_sends(services, 
     assert states == ["sent", "sent", "pending", "pending", "pending", "pending"]  # the rest wait a moment
 
 
-def test_workers_each_take_their_own_share_of_a_batch_none_twice(services, twilio):
+def test_workers_take_their_own_share_of_a_batch_first_and_stop_where_another_has_been(services, twilio):
     ids = queue_for(services, 7)
     dispatcher = Dispatcher(services, threads=3)
     snapshot = services.outbox.due_ids()
-    services.outbox.due_ids = lambda limit=100: snapshot  # three workers reading the list at the same moment
-    tried, send_one = [], services.outbox.send_one
-    services.outbox.send_one = lambda message_id: tried.append(message_id) or send_one(message_id)
-    assert [dispatcher.run_once(share=(k, 3)) for k in range(3)] == [3, 2, 2]
-    assert sorted(tried) == ids  # each message tried once: no worker spent a claim on another's
+    services.outbox.due_ids = lambda limit=100: snapshot  # what every worker read at the same moment
+    tried, attempt = [], services.outbox._send_if_claimed
+    services.outbox._send_if_claimed = lambda message_id: tried.append(message_id) or attempt(message_id)
+    assert dispatcher.run_once(share=(1, 3)) == 7  # alone: every third from the second, then the rest
+    assert tried == [ids[1], ids[4], ids[0], ids[2], ids[3], ids[5], ids[6]]
+    tried.clear()
+    assert dispatcher.run_once(share=(2, 3)) == 0  # a worker too late: its own share went already
+    assert tried == [ids[2], ids[5], ids[0]]  # so it stops at the first of the rest another has taken
     assert sorted(m["to"] for m in twilio.messages()) == [f"+447700{900400 + i}" for i in range(7)]
+
+
+def test_a_busy_workers_share_is_taken_by_an_idle_one(services, twilio):
+    queue_for(services, 4)
+    dispatcher = Dispatcher(services, threads=2)
+    # Worker 0 is in the middle of a carer's turn (a long Rasa call): worker 1 sends its share, then the rest.
+    assert dispatcher.run_once(share=(1, 2)) == 4
+    assert len(twilio.messages()) == 4
+    assert services.outbox.due_ids() == []
