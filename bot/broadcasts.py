@@ -194,7 +194,7 @@ def audience_ids(settings, now: datetime, audience: dict):
     return query
 
 
-ANY_TIME = ContactWindow()  # "whenever suits": no hours of their own
+WHENEVER = ContactWindow()  # "any time suits": no hours of their own
 
 
 @dataclass
@@ -242,9 +242,11 @@ def preview(session: Session, settings, now: datetime, message: str, audience: d
         .where(Carer.id.in_(select(ids.c.id)), Carer.contact_window.is_not(None)).group_by(Carer.contact_window)
     ):
         window = contact_window(words)
-        if window is not None and window != ANY_TIME:
-            p.own_hours += count
-            p.waiting_for_hours += 0 if is_allowed(now, no_quiet, window, zone) else count
+        if window is None or window == WHENEVER:
+            continue
+        p.own_hours += count
+        if not is_allowed(now, no_quiet, window, zone):
+            p.waiting_for_hours += count
     return p
 
 
