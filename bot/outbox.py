@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -180,9 +180,17 @@ class Outbox:
         self.on_settled: list = []
         # Called as hook(session, message) just before a send; a moment returned puts the message back until then.
         self.before_send: list = []
+        # Asked as hook.waits(kind, channel) before a claim; a moment returned leaves the message unclaimed
+        # (a busy sender: claiming only to put it back cost two row writes a message a pass). hook.free_at()
+        # tells idle workers when to look again.
+        self.before_claim: list = []
 
     def due_ids(self, limit: int = 100) -> list[int]:
         """The next message of each carer that is due, oldest first, so one carer's replies keep order."""
+        return [row.id for row in self.due(limit)]
+
+    def due(self, limit: int = 100) -> list:
+        """As due_ids, with each message's kind and channel: rows (id, kind, channel)."""
         now = self.clock.now()
         with self.db.session() as session:
             blocked = (
@@ -195,8 +203,8 @@ class Outbox:
                 .where(Message.direction == "out", Message.state.in_(("pending", "sending")))
                 .group_by(func.coalesce(Message.carer_id, -Message.id))
             )
-            rows = session.scalars(
-                select(Message.id)
+            rows = session.execute(
+                select(Message.id, Message.kind, Message.channel)
                 .where(
                     Message.id.in_(heads),
                     or_(Message.carer_id.is_(None), Message.carer_id.not_in(blocked)),
@@ -207,21 +215,28 @@ class Outbox:
             ).all()
         return list(rows)
 
+    def waits_until(self) -> datetime | None:
+        """When to look again for a sender a before_claim hook holds, if one is held now."""
+        moments = [m for m in (hook.free_at() for hook in self.before_claim) if m is not None]
+        return min(moments, default=None)
+
     def send_due(self, limit: int = 100, interrupted=None, share: tuple[int, int] = (0, 1)) -> int:
         """Send what is due now; returns how many were handed to Twilio.
 
         interrupted() is asked between sends: a carer's new message must not wait behind a broadcast batch.
         share=(k, n): this is worker k of n, and takes every n-th message from the k-th first."""
-        ids = self.due_ids(limit)
+        due = self.due(limit)
         k, n = share
         # Workers reading one list in one order raced for every message, n-1 losing each claim: 8 threads
         # sent slower than 2. Each takes its own share first (each message is one carer's next, so any split
         # keeps a carer's order), then helps with the rest until it meets one another worker has taken: a
         # busy worker's share is not left waiting.
-        mine, rest = ids[k::n], [i for j, i in enumerate(ids) if j % n != k]
+        mine, rest = due[k::n], [row for j, row in enumerate(due) if j % n != k]
         sent = 0
-        for position, message_id in enumerate(mine + rest):
-            took = self._send_if_claimed(message_id)
+        for position, row in enumerate(mine + rest):
+            if any(hook.waits(row.kind, row.channel) is not None for hook in self.before_claim):
+                continue
+            took = self._send_if_claimed(row.id)
             if took is None and position >= len(mine):
                 break
             sent += took or 0

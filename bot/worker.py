@@ -109,10 +109,10 @@ class Dispatcher:
 
         Broadcast messages are queued 1/R apart: a worker that slept the full poll would send them late
         and in clumps, well under the rate the council set."""
-        due = self._next_due_at()
-        if due is None:
+        moments = [as_utc(m) for m in (self._next_due_at(), self.services.outbox.waits_until()) if m is not None]
+        if not moments:
             return self.poll_seconds
-        seconds = (as_utc(due) - self.services.clock.now()).total_seconds()
+        seconds = (min(moments) - self.services.clock.now()).total_seconds()
         return min(self.poll_seconds, max(0.002, seconds))
 
     def _next_due_at(self):

@@ -176,6 +176,27 @@ def test_pacing_n_messages_at_r_per_second_take_n_over_r_seconds_never_faster(se
         assert sum(1 for u in times if t <= u < t + timedelta(seconds=1)) <= rate
 
 
+def test_a_busy_sender_holds_its_queue_without_claiming_every_message(services, clock, fake):
+    from bot.worker import Dispatcher
+
+    for _ in range(6):
+        carer(services)
+    make(services)
+    broadcasts.tick(services)  # 4 queued, 0.25 s apart
+    clock.advance(seconds=3)  # the outbox was held up: every slot has passed
+    claims, claim = [], services.outbox._claim
+    services.outbox._claim = lambda session, message_id: claims.append(message_id) or claim(session, message_id)
+    assert services.outbox.send_due() == 1  # the first goes, and the sender is busy for 0.25 s
+    assert len(claims) == 1  # the other three are left alone, not claimed only to be put back
+    # A worker with nothing else to do looks again just before the sender is free, not at its slow poll.
+    assert 0.24 <= Dispatcher(services, poll_seconds=3.0)._idle_wait() < 0.25
+    for _ in range(3):
+        clock.advance(seconds=0.25)
+        assert services.outbox.send_due() == 1  # then one a slot, never faster
+    assert len(claims) == 4
+    assert [t - fake.sent[0][0] for t, _ in fake.sent] == [timedelta(seconds=0.25 * n) for n in range(4)]
+
+
 def test_two_broadcasts_at_once_share_the_senders_rate(services, clock, fake):
     for _ in range(6):
         carer(services)

@@ -63,8 +63,8 @@ def test_a_carers_message_is_not_kept_waiting_behind_a_batch_of_sends(services, 
 def test_workers_take_their_own_share_of_a_batch_first_and_stop_where_another_has_been(services, twilio):
     ids = queue_for(services, 7)
     dispatcher = Dispatcher(services, threads=3)
-    snapshot = services.outbox.due_ids()
-    services.outbox.due_ids = lambda limit=100: snapshot  # what every worker read at the same moment
+    snapshot = services.outbox.due()
+    services.outbox.due = lambda limit=100: snapshot  # what every worker read at the same moment
     tried, attempt = [], services.outbox._send_if_claimed
     services.outbox._send_if_claimed = lambda message_id: tried.append(message_id) or attempt(message_id)
     assert dispatcher.run_once(share=(1, 3)) == 7  # alone: every third from the second, then the rest
