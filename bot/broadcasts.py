@@ -211,6 +211,7 @@ class Preview:
     seconds_at_rate: float = 0.0
     own_hours: int = 0  # carers who gave the hours that suit them
     waiting_for_hours: int = 0  # of those, outside their hours now: theirs go when the hours open
+    last_hours_open: datetime | None = None  # when the last of those hours opens, if sent now (UTC)
     by_channel: dict = field(default_factory=dict)
 
 
@@ -235,7 +236,7 @@ def preview(session: Session, settings, now: datetime, message: str, audience: d
     rate = max(settings.send_rate_per_second, 1e-9)
     # Each sender is paced on its own, so the slower of the two decides how long it takes.
     p.seconds_at_rate = max(p.sms, p.whatsapp) / rate
-    no_quiet, zone = QuietHours.parse(""), ZoneInfo(settings.timezone)
+    quiet, no_quiet, zone = QuietHours.parse(settings.quiet_hours), QuietHours.parse(""), ZoneInfo(settings.timezone)
     # A few phrasings cover most carers, so each is read once (contact_window caches it).
     for words, count in session.execute(
         select(Carer.contact_window, func.count())
@@ -247,6 +248,8 @@ def preview(session: Session, settings, now: datetime, message: str, audience: d
         p.own_hours += count
         if not is_allowed(now, no_quiet, window, zone):
             p.waiting_for_hours += count
+            opens = next_allowed(now, quiet, window, zone)
+            p.last_hours_open = max(opens, p.last_hours_open or opens)
     return p
 
 

@@ -153,10 +153,12 @@ def test_preview_says_how_many_wait_for_their_own_hours(services, clock):
     with services.db.session() as s:
         p = broadcasts.preview(s, services.settings, clock.now(), "Drop-in on Friday", {})
     assert (p.carers, p.own_hours, p.waiting_for_hours) == (6, 4, 3)
+    assert p.last_hours_open == datetime(2026, 11, 28, 8, 0, tzinfo=timezone.utc)  # weekends, after quiet hours
     clock.set(datetime(2026, 11, 28, 18, 0, tzinfo=timezone.utc))  # Saturday evening: all of them are in
     with services.db.session() as s:
         p = broadcasts.preview(s, services.settings, clock.now(), "Drop-in on Monday", {})
     assert (p.own_hours, p.waiting_for_hours) == (4, 1)  # only "mornings" waits
+    assert p.last_hours_open == datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc)
 
 
 def test_pacing_n_messages_at_r_per_second_take_n_over_r_seconds_never_faster(services, clock, fake):
@@ -445,5 +447,7 @@ def test_the_command_line_preview_names_those_with_their_own_hours(services, cap
     cli.broadcast(services.settings, "Drop-in on Friday", "all", None, send=False)
     out = capsys.readouterr().out
     assert out.startswith("reaches 2 carers: 2 by SMS (2 segments, 1 each)")
-    assert re.search(r"^1 gave their own hours, [01] outside them now: theirs wait for the hours to open$", out, re.M)
+    assert re.search(r"^1 gave their own hours, 0 outside them now: theirs wait for the hours to open$|"
+                     r"^1 gave their own hours, 1 outside them now: theirs wait for the hours to open, "
+                     r"the last at Sat \d\d [A-Z][a-z]{2} \d\d:\d\d$", out, re.M)
     assert "not sent" in out

@@ -64,7 +64,7 @@ def test_reach_says_who_waits_for_their_own_hours(client, services):
                                                         "message": "Drop-in on Friday", "channel": "", "status": ""})
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert ("3 carers told us the hours that suit them; 2 of them are outside those hours now, "
-            "and theirs go when their hours open") in page
+            "and theirs go when their hours open (the last at Sat 28 Nov 08:00)") in page
 
 
 def test_schedule_then_cancel(client, services):
