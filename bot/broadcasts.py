@@ -18,7 +18,7 @@ from bot import outbox
 from bot.catalogue import is_gsm7, segments
 from bot.clock import as_utc
 from bot.models import Base, Carer, Conversation, Message, StatusEvent
-from bot.quiet_hours import ContactWindow, QuietHours, contact_window, is_allowed, next_allowed, parse_duration
+from bot.quiet_hours import QuietHours, contact_window, is_allowed, next_allowed, parse_duration
 
 log = logging.getLogger("carertext.broadcasts")
 
@@ -194,9 +194,6 @@ def audience_ids(settings, now: datetime, audience: dict):
     return query
 
 
-WHENEVER = ContactWindow()  # "any time suits": no hours of their own
-
-
 @dataclass
 class Preview:
     """Reach and cost before sending: carers by channel and the SMS segments the council pays for."""
@@ -211,7 +208,7 @@ class Preview:
     seconds_at_rate: float = 0.0
     own_hours: int = 0  # carers who gave the hours that suit them
     waiting_for_hours: int = 0  # of those, outside their hours now: theirs go when the hours open
-    last_hours_open: datetime | None = None  # when the last of those hours opens, if sent now (UTC)
+    last_hours_open: datetime | None = None  # when the last of those hours opens, if sent now (council's time)
     by_channel: dict = field(default_factory=dict)
 
 
@@ -243,12 +240,12 @@ def preview(session: Session, settings, now: datetime, message: str, audience: d
         .where(Carer.id.in_(select(ids.c.id)), Carer.contact_window.is_not(None)).group_by(Carer.contact_window)
     ):
         window = contact_window(words)
-        if window is None or window == WHENEVER:
+        if window is None:
             continue
         p.own_hours += count
         if not is_allowed(now, no_quiet, window, zone):
             p.waiting_for_hours += count
-            opens = next_allowed(now, quiet, window, zone)
+            opens = next_allowed(now, quiet, window, zone).astimezone(zone)
             p.last_hours_open = max(opens, p.last_hours_open or opens)
     return p
 
@@ -498,18 +495,15 @@ class SendGate:
         # which would otherwise be added to every gap (40.6/s at a rate of 50).
         return until - min(LOOK_AHEAD, timedelta(seconds=0.25 / max(self.s.settings.send_rate_per_second, 1e-9)))
 
-    def waits(self, kind: str, channel: str) -> datetime | None:
-        """The moment the sender of a broadcast message on this channel is free, while it is busy."""
-        if kind != "broadcast":
-            return None
-        until = self.busy_until.get(sender_key(self.s.settings, channel))
-        return until if until is not None and self.s.clock.now() < self._ready_at(until) else None
+    def busy(self, kind: str, channel: str) -> bool:
+        """Whether the sender of a broadcast message on this channel was last found busy until a moment to come."""
+        until = self.busy_until.get(sender_key(self.s.settings, channel)) if kind == "broadcast" else None
+        return until is not None and self.s.clock.now() < self._ready_at(until)
 
     def free_at(self) -> datetime | None:
         """The moment to look again for a sender found busy, while one is."""
         now = self.s.clock.now()
-        return min((self._ready_at(until) for until in self.busy_until.values() if self._ready_at(until) > now),
-                   default=None)
+        return min((m for m in map(self._ready_at, self.busy_until.values()) if m > now), default=None)
 
     def __call__(self, session: Session, message: Message) -> datetime | None:
         if message.kind != "broadcast":
@@ -526,20 +520,18 @@ class SendGate:
         took = session.execute(
             update(BroadcastSendGate).where(BroadcastSendGate.sender == key, BroadcastSendGate.next_free_at <= now)
             .values(next_free_at=now + gap).execution_options(synchronize_session=False)).rowcount
-        if took == 1:
-            self.busy_until[key] = now + gap
-            return None
-        gate = session.get(BroadcastSendGate, key)
-        if gate is None:
+        if took != 1:
+            gate = session.get(BroadcastSendGate, key)
+            if gate is not None:
+                self.busy_until[key] = as_utc(gate.next_free_at)
+                return self.busy_until[key]
             try:
                 with session.begin_nested():
                     session.add(BroadcastSendGate(sender=key, next_free_at=now + gap))
-                self.busy_until[key] = now + gap
-                return None
             except IntegrityError:  # another sender made it first: ask again next time round
                 return now + gap
-        self.busy_until[key] = as_utc(gate.next_free_at)
-        return self.busy_until[key]
+        self.busy_until[key] = now + gap  # this send's slot
+        return None
 
 
 def install(services) -> None:

@@ -81,8 +81,7 @@ def broadcast(settings: Settings, message: str, audience: str, at: str | None, s
         print(f"reaches {found.carers} carers: {found.sms} by SMS ({found.sms_segments} segments, "
               f"{found.segments_each} each), {found.whatsapp} by WhatsApp ({found.whatsapp_template} by template)")
         if found.own_hours:
-            last = (f", the last at {found.last_hours_open.astimezone(ZoneInfo(settings.timezone)):%a %d %b %H:%M}"
-                    if found.last_hours_open else "")
+            last = f", the last at {found.last_hours_open:%a %d %b %H:%M}" if found.last_hours_open else ""
             print(f"{found.own_hours} gave their own hours, {found.waiting_for_hours} outside them now: "
                   f"theirs wait for the hours to open{last}")
         if not send:

@@ -180,17 +180,14 @@ class Outbox:
         self.on_settled: list = []
         # Called as hook(session, message) just before a send; a moment returned puts the message back until then.
         self.before_send: list = []
-        # Asked as hook.waits(kind, channel) before a claim; a moment returned leaves the message unclaimed
-        # (a busy sender: claiming only to put it back cost two row writes a message a pass). hook.free_at()
-        # tells idle workers when to look again.
+        # Asked as hook.busy(kind, channel) before a claim; True leaves the message unclaimed (a busy sender:
+        # claiming only to put it back cost two row writes a message a pass). hook.free_at() tells idle
+        # workers when to look again.
         self.before_claim: list = []
 
-    def due_ids(self, limit: int = 100) -> list[int]:
-        """The next message of each carer that is due, oldest first, so one carer's replies keep order."""
-        return [row.id for row in self.due(limit)]
-
     def due(self, limit: int = 100) -> list:
-        """As due_ids, with each message's kind and channel: rows (id, kind, channel)."""
+        """The next message of each carer that is due, oldest first, so one carer's replies keep order: rows
+        (id, kind, channel)."""
         now = self.clock.now()
         with self.db.session() as session:
             blocked = (
@@ -234,7 +231,7 @@ class Outbox:
         mine, rest = due[k::n], [row for j, row in enumerate(due) if j % n != k]
         sent = 0
         for position, row in enumerate(mine + rest):
-            if any(hook.waits(row.kind, row.channel) is not None for hook in self.before_claim):
+            if any(hook.busy(row.kind, row.channel) for hook in self.before_claim):
                 continue
             took = self._send_if_claimed(row.id)
             if took is None and position >= len(mine):

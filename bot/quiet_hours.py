@@ -182,9 +182,10 @@ def next_allowed(when: datetime, quiet: QuietHours, window: ContactWindow | None
 
 @lru_cache(maxsize=1024)
 def contact_window(words: str | None) -> ContactWindow | None:
-    """The hours a carer gave, read once per phrasing (a few cover most carers); None if none we understood."""
+    """The hours a carer gave, read once per phrasing (a few cover most carers); None when they gave none of
+    their own: no words, words we did not understand, or any time."""
     window = ContactWindow.parse(words)
-    return window if words and window.understood else None
+    return window if words and window.understood and window != ContactWindow() else None
 
 
 def is_allowed(when: datetime, quiet: QuietHours, window: ContactWindow | None, zone: ZoneInfo) -> bool:

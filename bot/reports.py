@@ -77,7 +77,8 @@ def build(session: Session, now: datetime, start: datetime, end: datetime, aband
     delivery_rows = session.execute(
         select(Message.channel, Message.delivery_status, func.count())
         .where(Message.direction == "out", Message.created_at >= start, Message.created_at < end,
-               Message.state.in_(("sent", "failed")), Message.channel.not_in(outbox.STAFF_CHANNELS))  # staff alerts are not carers' reach
+               # Staff alerts are not carers' reach.
+               Message.state.in_(("sent", "failed")), Message.channel.not_in(outbox.STAFF_CHANNELS))
         .group_by(Message.channel, Message.delivery_status)).all()
     chans: dict[str, list[int]] = {}
     for channel, status, count in delivery_rows:

@@ -81,4 +81,4 @@ def test_a_busy_workers_share_is_taken_by_an_idle_one(services, twilio):
     # Worker 0 is in the middle of a carer's turn (a long Rasa call): worker 1 sends its share, then the rest.
     assert dispatcher.run_once(share=(1, 2)) == 4
     assert len(twilio.messages()) == 4
-    assert services.outbox.due_ids() == []
+    assert services.outbox.due() == []

@@ -51,8 +51,7 @@ def broadcast_page(broadcast_id: int):
             abort(404)
         reach = broadcasts.preview(db, services.settings, _now(), item.message, item.audience or {})
         page = render_template("console/broadcast.html", item=item, reach=reach, report=broadcasts.report(db, item.id),
-                               rate=services.settings.send_rate_per_second, timezone=services.settings.timezone,
-                               zone=ZoneInfo(services.settings.timezone))
+                               rate=services.settings.send_rate_per_second, timezone=services.settings.timezone)
     return page
 
 
