@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     p_cast.add_argument("--at", help="ISO time to send (local time unless it has an offset); default now")
     p_cast.add_argument("--send", action="store_true")
     sub.add_parser("whatsapp-buttons", help="make the WhatsApp buttons for every choice set (Twilio Content API)")
+    sub.add_parser("train-safeguarding", help="check the sentence model and train the risk classifier's head")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logging(settings.log_level)
@@ -155,6 +156,11 @@ def main(argv: list[str] | None = None) -> None:
         broadcast(settings, args.message, args.audience, args.at, args.send)
     elif args.command == "whatsapp-buttons":
         sys.exit(whatsapp_buttons(settings))
+    elif args.command == "train-safeguarding":
+        from bot.safeguarding.classifier import build, head_path
+
+        build()  # verifies the model's checksums; trains only when the corpus changed
+        print(head_path())
     elif args.command == "run":
         from bot.launcher import run_all
 

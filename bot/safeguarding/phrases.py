@@ -1,17 +1,8 @@
-"""The deterministic safeguarding screen, run on every inbound message before the dialogue model."""
+"""The deterministic net: phrases a social worker would stop at, with negation and other contexts set aside."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Concern:
-    """What the screen found: the kinds of risk, for the duty worker."""
-
-    flags: tuple[str, ...]
-
 
 # Carers text fast, on small keyboards, late at night: fold common spellings onto one word first.
 SPELLINGS = {
@@ -74,7 +65,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\bnot be here any more\b", r"\bgoodbye (everyone|forever|cruel)\b",
         r"\bend it\b(?! (with|there|at|on|early|by))", r"\bdo something stupid\b",
     ],
-    "harm_to_cared_for": [
+    "harm_by_carer": [
         rf"\bi (am |have |will |would |might |could |may |nearly |almost |just |really )?(going to |want to |feel like |"
         rf"scared i will |afraid i will |worried i will |think i will |did )?(hit|hurt|harm|slap|slapped|smother|"
         rf"smothered|shake|shook|strangle|push|pushed|punch|punched|kick|kicked|kill|throttle|hitting|hurting|"
@@ -88,7 +79,7 @@ PATTERNS: dict[str, list[str]] = {
         rf"\b(locked|lock|shut) {PERSON} in\b", rf"\b(leave|left|leaving) {PERSON} (alone )?(on (his|her|their) own )?"
         rf"(all day|for days|all night|without (food|water|his pills|her pills))\b",
     ],
-    "harm_from_cared_for": [
+    "harm_to_carer": [
         rf"\b{SUBJECT} (is |was |has |keeps |kept |always |just |then |again )?(hits|hit|hitting|punches|punched|"
         rf"punching|kicks|kicked|kicking|slaps|slapped|attacks|attacked|attacking|hurts|hurt|hurting|chokes|choked|"
         rf"strangled|strangles|bites|bit|scratches|scratched|pushed|pushes|shoved|shoves|grabbed|grabs|beat|beats|"
@@ -103,7 +94,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\bdomestic (violence|abuse)\b", r"\bwont let me (leave|out|go out)\b", r"\bwill not let me (leave|out|go out)\b",
         rf"\block(s|ed)? me in\b", r"\b(black|bruised) eye\b", r"\bbruises? (from|where) (him|her|he|she)\b",
     ],
-    "abuse_neglect": [
+    "abuse_of_cared_for": [
         r"\babus(e|ed|ing|ive|er)\b", r"\bneglect(ed|ing|s)?\b",
         r"\b(not|nobody has|no one has|hasnt been|has not been|not been) (fed|eaten|washed|changed|eating)"
         r"( him| her| them)? (for|in) (days|a day|two days|2 days|ages)\b",
@@ -126,7 +117,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\bnot responding\b", r"\bunresponsive\b", r"\b(hit|banged) (his|her|their) head\b.*\b(blood|bleeding)\b",
         r"\b(it is|this is|its) an emergency\b", r"\bemergency (now|help|please)\b", r"\burgent help\b",
     ],
-    "cannot_cope": [
+    "breaking_point": [
         r"\b(cant|can not|cannot|unable to|not able to|dont know how to|struggling to) cope\b",
         r"\b(i am )?not coping\b", r"\bat (breaking|snapping) point\b", r"\breached (my|breaking) (limit|point)\b",
         r"\b(cant|cannot|can not) (do|take|handle|stand|bear|face) (this|it|any of this|much more|life) "
@@ -171,10 +162,49 @@ def normalise(text: str) -> str:
     return re.sub(r"\bmy self\b", "myself", text)
 
 
-def screen(text: str) -> Concern | None:
-    """Flag a message that may disclose risk; false alarms are acceptable, misses are not."""
-    norm = normalise(text)
-    for idiom in IDIOMS_COMPILED:
-        norm = idiom.sub(" ", norm)
-    flags = tuple(flag for flag, patterns in COMPILED.items() if any(p.search(norm) for p in patterns))
-    return Concern(flags) if flags else None
+# The tier each kind of risk starts at; immediacy (below) raises any of them to danger now.
+TIER_OF = {"suicide_self_harm": "risk_disclosed", "harm_by_carer": "risk_disclosed", "harm_to_carer": "risk_disclosed",
+           "abuse_of_cared_for": "risk_disclosed", "medical_emergency": "danger_now", "breaking_point": "strain"}
+TIER_ORDER = ("none", "strain", "risk_disclosed", "danger_now")
+IMMEDIATE = re.compile(
+    r"\b(right now|now|tonight|at the moment|as we speak|this minute|just (taken|took|swallowed|done it|cut)|"
+    r"(have|ive|i have) (taken|swallowed)|in my hand|(he|she|they) (is|are) (here|outside|at the door|coming)|"
+    r"locked in the|hiding (in|from)|help me now|goodbye)\b")
+# A clause that denies the risk, or tells someone else's story, a course or a programme, is set aside.
+NEGATED = re.compile(
+    r"\b(no|not|never|nothing like|nobody is|no one is|isnt|is not|wasnt|was not|without|dont think (its|it is)|"
+    r"would never|will never|wouldnt|not that)\b(\s+\w+){0,3}?\s+(abus\w*|hurt\w*|harm\w*|hit\w*|suicid\w*|"
+    r"violen\w*|neglect\w*|danger\w*|kill\w*|die|dead|risk|unsafe)\b")
+CONTEXT = re.compile(
+    r"\b(course|training|programme|program|documentary|film|movie|on (the )?(tv|telly|radio|news)|the news|"
+    r"podcast|a book|novel|soap|eastenders|corrie|coronation street|article|leaflet|poster|"
+    r"a (friend|woman|man|lady|bloke) (at|from|in) (the )?(group|work|church|carers)|"
+    r"(her|his|their) (husband|wife|dad|mum|son|daughter) (did|used to))\b")
+
+
+def clauses(text: str) -> list[str]:
+    """The message in clauses, so a denial or a story in one does not hide a disclosure in another."""
+    return [c for c in re.split(r"[.!?;\n]+|\s+but\s+|\s+though\s+|\s+however\s+", text) if c.strip()]
+
+
+def read(text: str) -> tuple[str, tuple[str, ...]]:
+    """The tier and kinds of risk the phrases find; ("none", ()) when none."""
+    flags: dict[str, None] = {}
+    immediate = False
+    for clause in clauses(text):
+        norm = normalise(clause)
+        for idiom in IDIOMS_COMPILED:
+            norm = idiom.sub(" ", norm)
+        if NEGATED.search(norm) or CONTEXT.search(norm):
+            continue
+        found = [flag for flag, patterns in COMPILED.items() if any(p.search(norm) for p in patterns)]
+        for flag in found:
+            flags.setdefault(flag, None)
+        if found and IMMEDIATE.search(norm):
+            immediate = True
+    if not flags:
+        return "none", ()
+    tier = max((TIER_OF[f] for f in flags), key=TIER_ORDER.index)
+    if immediate and tier != "strain":
+        tier = "danger_now"
+    return tier, tuple(flags)

@@ -1,0 +1,1 @@
+"""Understanding, measured on held-out messages written apart from the training data and frozen."""

@@ -1,0 +1,51 @@
+"""Set the classifier's bars by five-fold cross-validation on the training corpus alone.
+
+python -m bench.eval.calibrate prints, for each bar, the share of ordinary training messages above it and
+the recall it keeps; the held-out sets are never read here, so they stay a fair test."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.safeguarding.classifier import TIERS, Head, guarded, load_corpus, spans
+from bot.safeguarding.encoder import shared
+
+
+def cross_validate(folds: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each training message read by a head that never saw it: (p_risk, p_strain, expected tier)."""
+    encoder, rows = shared(), load_corpus()
+    order = np.random.default_rng(seed).permutation(len(rows))
+    p_risk, p_strain = np.zeros(len(rows)), np.zeros(len(rows))
+    for fold in np.array_split(order, folds):
+        held = set(fold.tolist())
+        head = Head.train(encoder, [r for i, r in enumerate(rows) if i not in held])
+        for i in fold:
+            text = " ".join(rows[i]["text"].split())
+            parts = spans(text)
+            keep = np.array([not guarded(text[a:b]) for a, b in parts])
+            if not keep.any():
+                continue
+            _, tier_p = head.probabilities(head.features(encoder, text, parts))
+            tier_p = tier_p[keep]
+            risk = tier_p[:, 2] + tier_p[:, 3]
+            p_risk[i], p_strain[i] = risk.max(), (tier_p[:, 1] + risk).max()
+    return p_risk, p_strain, np.array([TIERS.index(r["tier"]) for r in rows])
+
+
+def main() -> None:
+    p_risk, p_strain, tier = cross_validate()
+    ordinary, risky, strain = tier == 0, tier >= 2, tier == 1
+    print(f"{len(tier)} training messages, 5-fold cross-validation\n")
+    print("risk bar   ordinary above   risk recall")
+    for q in (0.97, 0.98, 0.99):
+        bar = float(np.quantile(p_risk[ordinary], q))
+        print(f"{bar:8.3f}   {1 - q:14.0%}   {(p_risk[risky] >= bar).mean():11.1%}")
+    print("\nstrain bar ordinary above   strain recall   risk caught at any tier")
+    for q in (0.93, 0.95, 0.97):
+        bar = float(np.quantile(p_strain[ordinary], q))
+        print(f"{bar:8.3f}   {1 - q:14.0%}   {(p_strain[strain] >= bar).mean():13.1%}   "
+              f"{(p_strain[risky] >= bar).mean():11.1%}")
+
+
+if __name__ == "__main__":
+    main()
