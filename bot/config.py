@@ -51,6 +51,12 @@ class Settings:
     # The mail server for duty e-mails: smtp://user:password@host:587 (STARTTLS), smtps://host:465.
     smtp_url: str = ""
     alert_email_from: str = "carertext@localhost"
+    # When the duty team is in (local time, on working days); outside it, risk replies and alerts say so.
+    duty_hours: str = "09:00-17:00"
+    # The council's out-of-hours emergency duty team, given to a carer at risk when the office is closed.
+    emergency_duty_phone: str = ""
+    # While a person has a carer's case, a later message is acknowledged at most once in this many minutes.
+    safeguarding_ack_minutes: int = 60
     # How long a worker holds a carer before another may take over (seconds): survives a crash.
     lease_seconds: float = 30.0
     # Nudges after a carer goes quiet, counted from their last message; the last one says it is saved.

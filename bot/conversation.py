@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import uuid
@@ -15,19 +16,24 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot import handoff as handoffs
-from bot import outbox, whatsapp_buttons
+from bot import outbox, whatsapp_buttons, working_days
 from bot.adapters.rasa_client import RasaUnavailable
 from bot.clock import as_utc
 from bot.db import AFTER_REPLY, run_later
 from bot.inbox import LEASE_FREE, Claim
 from bot.models import Answer, Carer, Conversation, Message
-from bot.safeguarding import screen
+from bot.safeguarding import Concern, Tier
 
 log = logging.getLogger("carertext.conversation")
 
 # Twilio's opt-out and opt-in words; on WhatsApp Twilio does not filter them, so we always do.
 OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
 OPT_IN_WORDS = {"start", "unstop"}
+# Answers to "are you safe right now?"; anything else is taken as the carer moving on.
+SAFE = re.compile(r"^(yes|yeah|yep|yup|yh|ya|y|i am|im|i am safe|im safe|safe|ok|okay|fine|i am ok|im ok|i am fine|"
+                  r"im fine|all good|yes thanks|yes thank you|yes i am|yes im safe|yes i am safe)\b(?!.*\bnot\b)")
+NOT_SAFE = re.compile(r"^(no|nope|nah|n|not really|not safe|i am not|im not|i dont think so|dont know|unsure)\b"
+                      r"|\bnot safe\b|\bunsafe\b")
 
 # The reply path's statements, built once: building one costs more than running it (about 1 ms).
 _older = aliased(Message)
@@ -222,12 +228,22 @@ class Conversations:
                 return self._finish(session, msg)  # kept, never answered: they said STOP
             carer.opted_out, carer.opted_out_at = False, None
             text = "start"
-        concern = screen(text) if text else None
-        if concern is not None:
-            self._crisis(session, carer, conv, msg, concern.flags)
+        # Every message is screened, whatever the conversation's state: a person holding it included.
+        concern = self.s.screen(text) if text else None
+        if concern is not None and concern.tier >= Tier.RISK_DISCLOSED:
+            self._crisis(session, carer, conv, msg, concern)
+            return self._finish(session, msg)
+        if conv.state == "safety_check":
+            text = self._safety_answer(session, carer, conv, msg, text)
+            if text is None:
+                return self._finish(session, msg)
+        elif concern is not None and conv.state == "bot":
+            self._safety_check(session, carer, conv, msg, concern)
             return self._finish(session, msg)
         if conv.state != "bot":
-            return self._finish(session, msg)  # a person holds the conversation: the console shows it
+            # A person holds the conversation (the console shows the message): never leave the carer in silence.
+            self._acknowledge_waiting(session, carer, conv, msg)
+            return self._finish(session, msg)
         if not text:
             self._say(session, carer, conv, msg, "media_received" if msg.num_media else "empty_message")
             return self._finish(session, msg)
@@ -355,15 +371,64 @@ class Conversations:
         carer.opted_out, carer.opted_out_at = True, now
         log.info("carer opted out carer=%s", carer.public_id[:8])
 
-    def _crisis(self, session, carer: Carer, conv: Conversation, msg: Message, flags) -> None:
+    def _crisis(self, session, carer: Carer, conv: Conversation, msg: Message, concern: Concern) -> None:
+        """A risk disclosed or danger now: the lines for that risk, an urgent handoff, the duty alert."""
         now = self.s.clock.now()
-        self._say(session, carer, conv, msg, "crisis_reply", kind="crisis")
+        if concern.tier >= Tier.DANGER_NOW:
+            self._say(session, carer, conv, msg, "crisis.danger_now", kind="crisis")
+        key = next((f"crisis.{f}" for f in concern.flags if self.s.catalogue.has(f"crisis.{f}", carer.language)),
+                   "crisis.general")
+        if concern.tier < Tier.DANGER_NOW or key != "crisis.medical_emergency":
+            self._say(session, carer, conv, msg, key, kind="crisis")
         self._say(session, carer, conv, msg, "crisis_follow_up", kind="crisis")
+        self._say_if_closed(session, carer, conv, msg, now)
         conv.state = "person"  # the assessment pauses until a worker hands it back
         handoff = handoffs.open_handoff(session, now, carer=carer, conversation=conv, reason="safeguarding",
-                                        flags=flags, trigger_message_id=msg.id)
+                                        flags=concern.flags, trigger_message_id=msg.id)
         handoffs.alert_duty(session, now, self.s.settings, self.s.catalogue, handoff)
-        log.warning("safeguarding concern carer=%s flags=%s handoff=%s", carer.public_id[:8], ",".join(flags), handoff.id)
+        log.warning("safeguarding concern carer=%s tier=%s flags=%s handoff=%s", carer.public_id[:8],
+                    concern.tier.name.lower(), ",".join(concern.flags), handoff.id)
+
+    def _say_if_closed(self, session, carer, conv, msg, now) -> None:
+        if working_days.duty_team_open(now, self.s.settings):
+            return
+        phone = self.s.settings.emergency_duty_phone
+        if phone:
+            self._say(session, carer, conv, msg, "crisis_out_of_hours", kind="crisis", phone=phone)
+        else:
+            self._say(session, carer, conv, msg, "crisis_out_of_hours_no_phone", kind="crisis")
+
+    def _safety_check(self, session, carer: Carer, conv: Conversation, msg: Message, concern: Concern) -> None:
+        """Strain or an unclear phrase: ask kindly whether they are safe now, and ask a person to check in."""
+        self._say(session, carer, conv, msg, "safety_check", kind="crisis")
+        conv.state = "safety_check"
+        handoffs.open_handoff(session, self.s.clock.now(), carer=carer, conversation=conv, reason="safety_check",
+                              flags=concern.flags, trigger_message_id=msg.id)
+        log.info("safety check asked carer=%s flags=%s", carer.public_id[:8], ",".join(concern.flags))
+
+    def _safety_answer(self, session, carer: Carer, conv: Conversation, msg: Message, text: str) -> str | None:
+        """The answer to "are you safe right now?": not safe is a crisis; safe carries on with the questions.
+
+        Returns the text to send on to the dialogue model, or None when nothing more is to be done."""
+        words = " ".join(re.sub(r"[^a-z ]+", " ", text.lower().replace("'", "")).split())
+        if NOT_SAFE.search(words):
+            self._crisis(session, carer, conv, msg, Concern(Tier.RISK_DISCLOSED, ("not_safe",)))
+            return None
+        conv.state = "bot"
+        if SAFE.search(words):
+            self._say(session, carer, conv, msg, "safety_check_safe")
+            return "/repeat"  # the question they were on, asked again
+        return text  # they moved on: their message is an answer or a command like any other
+
+    def _acknowledge_waiting(self, session, carer: Carer, conv: Conversation, msg: Message) -> None:
+        """While a person has the case: a short word that someone has their messages, at most once an interval."""
+        now = self.s.clock.now()
+        since = now - timedelta(minutes=self.s.settings.safeguarding_ack_minutes)
+        recent = session.scalar(select(Message.id).where(
+            Message.carer_id == carer.id, Message.direction == "out", Message.kind.in_(("holding", "crisis")),
+            Message.created_at >= since).limit(1))
+        if recent is None:
+            self._say(session, carer, conv, msg, "holding_ack", kind="holding")
 
     # -- Rasa's events ---------------------------------------------------------------------------
 
@@ -383,8 +448,8 @@ class Conversations:
     def _on_handoff(self, session, now, carer, conv, msg, ev) -> None:
         reason = ev.get("reason") or "asked_for_person"
         if reason == "safeguarding" and msg is not None:
-            # The NLU's second net: the same crisis path as the deterministic screen.
-            self._crisis(session, carer, conv, msg, tuple(ev.get("flags") or ("nlu",)))
+            # The NLU's second net: the same crisis path as the screen, at the risk-disclosed tier.
+            self._crisis(session, carer, conv, msg, Concern(Tier.RISK_DISCLOSED, tuple(ev.get("flags") or ("nlu",))))
             return
         handoffs.open_handoff(session, now, carer=carer, conversation=conv, reason=reason,
                               trigger_message_id=msg.id if msg is not None else None)

@@ -17,7 +17,8 @@ from bot.staff import Worker
 
 log = logging.getLogger("carertext.handoff")
 
-URGENCY = {"safeguarding": "urgent", "asked_for_person": "soon", "not_understood": "soon", "completed": "routine"}
+URGENCY = {"safeguarding": "urgent", "safety_check": "soon", "unsafe_to_text": "soon", "asked_for_person": "soon",
+           "not_understood": "soon", "completed": "routine"}
 URGENCY_ORDER = {"urgent": 0, "soon": 1, "routine": 2}
 # How a worker may close a handoff; shown in the console's close form.
 OUTCOMES = {
@@ -63,14 +64,15 @@ def alert_duty(session: Session, now, settings, catalogue, handoff: Handoff) -> 
                     handoff.id)
         return
     flags = ", ".join(handoff.risk_flags or [])
+    closed = "" if working_days.duty_team_open(now, settings) else catalogue.text("duty_alert_out_of_hours")
     if settings.duty_phone:
-        body = catalogue.text("duty_alert", flags=flags, case=handoff.id)
+        body = catalogue.text("duty_alert", flags=flags, case=handoff.id) + closed
         outbox.enqueue(session, now, carer=None, body=body, kind="alert", to_address=settings.duty_phone,
                        channel="sms")
     # No name, number or words of the carer's in an e-mail: only the case and a link behind the console's sign-in.
     link = f"{settings.public_base_url.rstrip('/')}/console/handoffs/{handoff.id}"
     body = (catalogue.text("duty_alert_subject", case=handoff.id) + "\n"
-            + catalogue.text("duty_alert_email", flags=flags, case=handoff.id, link=link))
+            + catalogue.text("duty_alert_email", flags=flags, case=handoff.id, link=link) + closed)
     for address in emails:
         outbox.enqueue(session, now, carer=None, body=body, kind="alert", to_address=address, channel=outbox.EMAIL)
     if settings.duty_webhook_url:  # the same words; the address stays in the settings (it holds the secret)

@@ -143,7 +143,7 @@ class Handoff(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     carer_id: Mapped[int] = mapped_column(ForeignKey("carers.id"), index=True)
     conversation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("conversations.id"))
-    # safeguarding, asked_for_person, not_understood, completed
+    # safeguarding, safety_check, unsafe_to_text, asked_for_person, not_understood, completed
     reason: Mapped[str] = mapped_column(String(32))
     urgency: Mapped[str] = mapped_column(String(16))  # urgent, soon, routine
     risk_flags: Mapped[Optional[list[str]]] = mapped_column(JSON)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from bot.adapters.chat_alert import ChatAlert, WebhookChat
 from bot.adapters.mailer import Mailer, SmtpMailer
@@ -14,6 +14,7 @@ from bot.catalogue import Catalogue, default_catalogue
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
+from bot.safeguarding import Concern, shared_screen
 
 
 # Feature modules that plug into the conversation and the outbox: each has install(services).
@@ -33,11 +34,14 @@ class Services:
     extra: dict[str, Any] = field(default_factory=dict)
     mailer: Mailer | None = None  # staff e-mail (duty alerts); None without SMTP_URL
     chat: ChatAlert | None = None  # the duty team's chat (duty alerts); None without DUTY_WEBHOOK_URL
+    screen: Callable[[str], Concern | None] | None = None  # the safeguarding screen; the shared one if None
 
     def __post_init__(self):
         from bot.conversation import Conversations
         from bot.outbox import Outbox
 
+        if self.screen is None:
+            self.screen = shared_screen()
         self.outbox = Outbox(self.db, self.sender, self.settings, self.clock)
         self.outbox.mailer = self.mailer
         self.outbox.chat = self.chat

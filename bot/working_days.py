@@ -64,3 +64,13 @@ def _calendar(path: str, zone: str) -> WorkingDays:
 def for_settings(settings) -> WorkingDays:
     """The council's working days: BANK_HOLIDAYS_FILE (England and Wales by default) in its time zone."""
     return _calendar(settings.bank_holidays_file or str(ENGLAND_AND_WALES), settings.timezone)
+
+
+def duty_team_open(when: datetime, settings) -> bool:
+    """Whether the duty team is in: a working day, within DUTY_HOURS, on the council's clock."""
+    calendar = for_settings(settings)
+    local = as_utc(when).astimezone(calendar.zone)
+    start, _, end = settings.duty_hours.partition("-")
+    minute = local.hour * 60 + local.minute
+    opens, closes = (int(t.split(":")[0]) * 60 + int(t.split(":")[1]) for t in (start.strip(), end.strip()))
+    return calendar.is_working(local.date()) and opens <= minute < closes

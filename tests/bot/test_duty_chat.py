@@ -107,7 +107,7 @@ def test_an_unknown_webhook_format_is_refused_at_start(settings, clock, rasa):
 
 def test_a_chat_that_says_try_later_gets_the_alert_later_once(phone, duty_services, chat, clock):
     chat.answers = [503, 429]
-    phone(CARER).send("I can't cope any more")
+    phone(CARER).send("I want to end my life")
     Dispatcher(duty_services).run_once()
     assert chat.posts == [] and [m.state for m in alerts(duty_services)] == ["pending"]
     for _ in range(6):
@@ -119,7 +119,7 @@ def test_a_chat_that_says_try_later_gets_the_alert_later_once(phone, duty_servic
 
 def test_a_removed_webhook_is_recorded_as_failed_not_retried(phone, duty_services, chat, clock):
     chat.answers = [404]
-    phone(CARER).send("I can't cope any more")
+    phone(CARER).send("I want to end my life")
     Dispatcher(duty_services).run_once()
     for _ in range(3):
         clock.advance(minutes=10)
@@ -132,7 +132,7 @@ def test_a_removed_webhook_is_recorded_as_failed_not_retried(phone, duty_service
 def test_a_chat_that_cannot_be_reached_is_retried(phone, settings, clock, rasa, twilio, chat):
     built = services_mod.build(settings.with_(duty_webhook_url="http://127.0.0.1:1/webhook"), clock=clock, rasa=rasa)
     try:
-        phone(CARER).send("I can't cope any more")
+        phone(CARER).send("I want to end my life")
         Dispatcher(built).run_once()
         [alert] = alerts(built)
         assert (alert.state, alert.error_note) == ("pending", "retry")

@@ -76,7 +76,7 @@ def test_a_crisis_emails_the_duty_team_at_once_without_the_carers_words(phone, d
 
 def test_a_mail_server_that_says_try_later_or_is_down_gets_the_alert_later_once(phone, duty_services, smtp, clock):
     smtp.answers = ["451 4.3.0 Try again later", "451 4.3.0 Try again later"]
-    phone(CARER).send("I can't cope any more")
+    phone(CARER).send("I want to end my life")
     Dispatcher(duty_services).run_once()
     assert smtp.received == []
     assert {m.state for m in alerts(duty_services)} == {"pending"}  # kept, with a retry time
@@ -89,7 +89,7 @@ def test_a_mail_server_that_says_try_later_or_is_down_gets_the_alert_later_once(
 
 def test_an_address_the_server_refuses_for_good_is_recorded_not_retried(phone, duty_services, smtp, clock):
     smtp.answers = ["550 5.1.1 No such mailbox"]
-    phone(CARER).send("I can't cope any more")
+    phone(CARER).send("I want to end my life")
     Dispatcher(duty_services).run_once()
     for _ in range(3):
         clock.advance(minutes=10)
@@ -103,7 +103,7 @@ def test_an_address_the_server_refuses_for_good_is_recorded_not_retried(phone, d
 def test_without_a_mail_server_the_alert_is_failed_visibly_and_sms_still_goes(phone, settings, clock, rasa, twilio):
     built = services_mod.build(settings.with_(duty_email=DUTY[0], duty_phone="+447700900999"), clock=clock, rasa=rasa)
     try:
-        phone(CARER).send("I can't cope any more")
+        phone(CARER).send("I want to end my life")
         Dispatcher(built).run_once()
         by_channel = {m.channel: (m.state, m.error_note) for m in alerts(built)}
         assert by_channel == {"sms": ("sent", None), "email": ("failed", "no SMTP_URL set")}

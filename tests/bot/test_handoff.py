@@ -23,7 +23,7 @@ def make_worker(services, email="duty@council.example", role=staff.DUTY_WORKER, 
                                    display_name=name).id
 
 
-def seed_case(services, phone, text="I can't cope any more", number="+447700900123", channel="sms") -> int:
+def seed_case(services, phone, text="I want to end my life", number="+447700900123", channel="sms") -> int:
     """A carer texts; the message is handled; returns the handoff id it opened."""
     phone(number, channel).send(text)
     Dispatcher(services).run_once()
@@ -179,7 +179,7 @@ def test_claim_silences_the_bot_and_the_carers_messages_are_kept(phone, services
 
 
 def test_reply_goes_out_on_the_carers_channel_through_the_outbox(phone, services, twilio):
-    handoff_id = seed_case(services, phone, "i cant cope", number="+447700900555", channel="whatsapp")
+    handoff_id = seed_case(services, phone, "i wanna end it all", number="+447700900555", channel="whatsapp")
     w = make_worker(services)
     with services.db.session() as s:
         handoffs.claim(s, services.clock.now(), handoff_id, worker(s, w))
@@ -205,7 +205,7 @@ def test_only_the_holder_or_a_manager_may_act(phone, services):
 
 
 def test_hand_back_tells_the_carer_and_resumes_the_assessment(phone, services, twilio, rasa):
-    handoff_id = seed_case(services, phone, "I'm at breaking point")
+    handoff_id = seed_case(services, phone, "I keep thinking about killing myself")
     w = make_worker(services)
     triggered = []
     rasa.trigger = lambda sender, intent, entities=None: triggered.append(intent) or [

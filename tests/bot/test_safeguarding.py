@@ -1,13 +1,15 @@
-"""The safeguarding screen: many phrasings trigger it, everyday sentences mostly do not, and a hit
-reaches both the carer (crisis options) and the duty phone at once."""
+"""The safeguarding screen: many phrasings trigger it, everyday sentences do not, and each tier of risk
+gets its own answer: the carer's reply, the handoff's urgency and the duty alert."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
+from datetime import datetime, timezone
+
 from bot.models import Conversation, Handoff, Message
-from bot.safeguarding import screen
+from bot.safeguarding import Tier, screen
 from bot.worker import Dispatcher
 
 # (what the carer texted, a flag it must raise)
@@ -46,35 +48,35 @@ MUST_TRIGGER = [
     ("i wont be here tomorrow", "suicide_self_harm"),
     ("i kil myslef if this goes on", "suicide_self_harm"),
     # harm to the person cared for
-    ("I'm scared I'll hurt him", "harm_to_cared_for"),
-    ("I nearly hit her today", "harm_to_cared_for"),
-    ("i shook him last night and im so ashamed", "harm_to_cared_for"),
-    ("Im going to lose it with her", "harm_to_cared_for"),
-    ("I lost my temper and slapped mum", "harm_to_cared_for"),
-    ("sometimes I want to put a pillow over her face", "harm_to_cared_for"),
-    ("I'm afraid of what I might do", "harm_to_cared_for"),
-    ("I feel like hitting my husband", "harm_to_cared_for"),
+    ("I'm scared I'll hurt him", "harm_by_carer"),
+    ("I nearly hit her today", "harm_by_carer"),
+    ("i shook him last night and im so ashamed", "harm_by_carer"),
+    ("Im going to lose it with her", "harm_by_carer"),
+    ("I lost my temper and slapped mum", "harm_by_carer"),
+    ("sometimes I want to put a pillow over her face", "harm_by_carer"),
+    ("I'm afraid of what I might do", "harm_by_carer"),
+    ("I feel like hitting my husband", "harm_by_carer"),
     # harm from the person cared for
-    ("he went for me again last night", "harm_from_cared_for"),
-    ("she hit me", "harm_from_cared_for"),
-    ("my husband hits me when he's confused", "harm_from_cared_for"),
-    ("Dad threw a plate at me", "harm_from_cared_for"),
-    ("he grabbed me by the throat", "harm_from_cared_for"),
-    ("im scared of him", "harm_from_cared_for"),
-    ("he threatened to kill me", "harm_from_cared_for"),
-    ("she bit me again", "harm_from_cared_for"),
-    ("he pushed me down the stairs", "harm_from_cared_for"),
-    ("hes getting violent", "harm_from_cared_for"),
-    ("she lashes out at me every night", "harm_from_cared_for"),
-    ("my son won't let me leave the house", "harm_from_cared_for"),
+    ("he went for me again last night", "harm_to_carer"),
+    ("she hit me", "harm_to_carer"),
+    ("my husband hits me when he's confused", "harm_to_carer"),
+    ("Dad threw a plate at me", "harm_to_carer"),
+    ("he grabbed me by the throat", "harm_to_carer"),
+    ("im scared of him", "harm_to_carer"),
+    ("he threatened to kill me", "harm_to_carer"),
+    ("she bit me again", "harm_to_carer"),
+    ("he pushed me down the stairs", "harm_to_carer"),
+    ("hes getting violent", "harm_to_carer"),
+    ("she lashes out at me every night", "harm_to_carer"),
+    ("my son won't let me leave the house", "harm_to_carer"),
     # abuse or neglect
-    ("my brother keeps taking her money", "abuse_neglect"),
-    ("the carers are rough with him", "abuse_neglect"),
-    ("I think she is being abused", "abuse_neglect"),
-    ("nobody has fed him for days", "abuse_neglect"),
-    ("he's been left in a soiled bed all day", "abuse_neglect"),
-    ("I think the care home is neglecting her", "abuse_neglect"),
-    ("she's sitting in her own mess", "abuse_neglect"),
+    ("my brother keeps taking her money", "abuse_of_cared_for"),
+    ("the carers are rough with him", "abuse_of_cared_for"),
+    ("I think she is being abused", "abuse_of_cared_for"),
+    ("nobody has fed him for days", "abuse_of_cared_for"),
+    ("he's been left in a soiled bed all day", "abuse_of_cared_for"),
+    ("I think the care home is neglecting her", "abuse_of_cared_for"),
+    ("she's sitting in her own mess", "abuse_of_cared_for"),
     # a medical emergency
     ("she's not breathing", "medical_emergency"),
     ("he's collapsed", "medical_emergency"),
@@ -88,23 +90,23 @@ MUST_TRIGGER = [
     ("she's fallen and cant get up", "medical_emergency"),
     ("he is having a fit", "medical_emergency"),
     # cannot cope
-    ("I can't cope any more", "cannot_cope"),
-    ("i cant cope", "cannot_cope"),
-    ("CANT COPE ANYMORE", "cannot_cope"),
-    ("i cnt cope", "cannot_cope"),
-    ("I'm at breaking point", "cannot_cope"),
-    ("I'm at the end of my tether", "cannot_cope"),
-    ("I can't do this anymore", "cannot_cope"),
-    ("i cnt take it any more", "cannot_cope"),
-    ("I'm falling apart", "cannot_cope"),
-    ("Im not coping", "cannot_cope"),
-    ("honestly I'm drowning", "cannot_cope"),
-    ("this is killing me", "cannot_cope"),
-    ("I cant carry on like this", "cannot_cope"),
-    ("i cant go on", "cannot_cope"),
-    ("I've had enough", "cannot_cope"),
-    ("I'm having a breakdown", "cannot_cope"),
-    ("cant   cope!!!!!", "cannot_cope"),
+    ("I can't cope any more", "breaking_point"),
+    ("i cant cope", "breaking_point"),
+    ("CANT COPE ANYMORE", "breaking_point"),
+    ("i cnt cope", "breaking_point"),
+    ("I'm at breaking point", "breaking_point"),
+    ("I'm at the end of my tether", "breaking_point"),
+    ("I can't do this anymore", "breaking_point"),
+    ("i cnt take it any more", "breaking_point"),
+    ("I'm falling apart", "breaking_point"),
+    ("Im not coping", "breaking_point"),
+    ("honestly I'm drowning", "breaking_point"),
+    ("this is killing me", "breaking_point"),
+    ("I cant carry on like this", "breaking_point"),
+    ("i cant go on", "breaking_point"),
+    ("I've had enough", "breaking_point"),
+    ("I'm having a breakdown", "breaking_point"),
+    ("cant   cope!!!!!", "breaking_point"),
 ]
 
 # Everyday sentences with an alarming word in them: the screen stays quiet.
@@ -183,9 +185,10 @@ def test_crisis_reply_and_duty_alert_both_go_out(phone, services, settings, twil
     sent = twilio.messages()
     to_carer = [m["body"] for m in sent if m["to"] == "+447700900123"]
     to_duty = [m["body"] for m in sent if m["to"] == "+447700900999"]
-    assert any("999" in b and "116 123" in b and "85258" in b for b in to_carer)
+    assert any("999" in b for b in to_carer)
     assert any("person" in b for b in to_carer)
-    assert len(to_duty) == 1 and "URGENT" in to_duty[0] and "harm_from_cared_for" in to_duty[0]
+    assert len(to_duty) == 1 and "URGENT" in to_duty[0] and "harm_to_carer" in to_duty[0]
+    assert any("0808 2000 247" in b for b in to_carer)  # the domestic abuse line, for harm to the carer
     assert "went for me" not in to_duty[0]  # the carer's words never go to the duty phone
     assert rasa.seen == []  # the dialogue model never saw it
     with services.db.session() as s:
@@ -194,17 +197,113 @@ def test_crisis_reply_and_duty_alert_both_go_out(phone, services, settings, twil
         assert s.scalars(select(Conversation)).one().state == "person"
 
 
-def test_while_paused_the_bot_stays_silent_but_a_new_disclosure_still_answers(phone, services, twilio, rasa):
-    p = phone("+447700900124")
-    p.send("I can't cope any more")
+def carer_texts(phone, services, twilio, number: str, text: str) -> list[str]:
+    """Send one message, let the workers handle it, and return what the carer was sent in reply."""
+    before = len([m for m in twilio.messages() if m["to"] == number])
+    phone(number).send(text)
     Dispatcher(services).run_once()
-    p.send("ok thanks")
-    Dispatcher(services).run_once()
-    assert rasa.seen == []
+    services.outbox.send_due()
+    return [m["body"] for m in twilio.messages() if m["to"] == number][before:]
+
+
+def handoffs(services) -> list[tuple[str, str, str]]:
     with services.db.session() as s:
-        inbound = s.scalars(select(Message).where(Message.direction == "in")).all()
-        assert [m.state for m in inbound] == ["done", "done"]
-    before = len(twilio.messages())
-    p.send("i want to die")
-    Dispatcher(services).run_once()
-    assert len(twilio.messages()) == before + 2  # crisis options again, at once
+        return [(h.reason, h.urgency, h.state) for h in s.scalars(select(Handoff).order_by(Handoff.id))]
+
+
+# (message, the least tier a duty social worker would give it)
+TIERS = [
+    ("he's not breathing and his lips are blue", Tier.DANGER_NOW),
+    ("I've just taken all my tablets", Tier.DANGER_NOW),
+    ("i want to kill myself", Tier.RISK_DISCLOSED),
+    ("my brother keeps taking her pension", Tier.RISK_DISCLOSED),
+    ("I can't cope any more", Tier.STRAIN),
+]
+
+
+@pytest.mark.parametrize("text,least", TIERS)
+def test_each_message_gets_at_least_its_tier(text, least):
+    concern = screen(text)
+    assert concern is not None and concern.tier >= least, (text, concern)
+
+
+@pytest.mark.parametrize("text", ["no abuse or anything like that", "I would never hurt him",
+                                  "did a safeguarding course at work today, all about abuse"])
+def test_denials_and_courses_do_not_raise_a_risk(text):
+    concern = screen(text)
+    assert concern is None or concern.tier < Tier.RISK_DISCLOSED, (text, concern)
+
+
+def test_danger_now_puts_999_first_and_alerts_at_once(phone, services, settings, twilio, rasa):
+    services.settings = settings.with_(duty_phone="+447700900999")
+    replies = carer_texts(phone, services, twilio, "+447700900131", "mum has collapsed and wont wake up")
+    assert "999" in replies[0]  # the first thing the carer reads
+    assert handoffs(services) == [("safeguarding", "urgent", "open")]
+    assert [m for m in twilio.messages() if m["to"] == "+447700900999"]
+    assert rasa.seen == []
+
+
+def test_suicidal_thoughts_get_the_mental_health_lines(phone, services, twilio, rasa):
+    replies = carer_texts(phone, services, twilio, "+447700900132", "some days I wish I could just not wake up")
+    text = " ".join(replies)
+    assert "116 123" in text and "85258" in text and "111" in text
+    assert handoffs(services) == [("safeguarding", "urgent", "open")]
+
+
+def test_strain_asks_if_they_are_safe_and_carries_on_when_they_are(phone, services, twilio, rasa):
+    number = "+447700900133"
+    replies = carer_texts(phone, services, twilio, number, "I'm at breaking point with it all")
+    assert len(replies) == 1 and "are you safe right now" in replies[0].lower()
+    assert handoffs(services) == [("safety_check", "soon", "open")]  # a person checks in, not a crisis
+    assert rasa.seen == []
+    replies = carer_texts(phone, services, twilio, number, "yes I'm safe")
+    assert "carry on" in replies[0]
+    assert [t for _, t, _ in rasa.seen] == ["/repeat"]  # the question they were on, asked again
+    carer_texts(phone, services, twilio, number, "about 40 hours")
+    assert [t for _, t, _ in rasa.seen][-1] == "about 40 hours"  # the assessment goes on
+
+
+def test_not_safe_after_the_safety_question_is_a_crisis(phone, services, twilio, rasa):
+    number = "+447700900134"
+    carer_texts(phone, services, twilio, number, "I can't cope any more")
+    replies = carer_texts(phone, services, twilio, number, "no")
+    assert any("999" in b for b in replies)
+    assert ("safeguarding", "urgent", "open") in handoffs(services)
+
+
+def test_while_a_person_has_the_case_messages_are_acknowledged_once_an_interval(phone, services, clock, twilio,
+                                                                                rasa):
+    number = "+447700900135"
+    carer_texts(phone, services, twilio, number, "he punched me last night")
+    first = carer_texts(phone, services, twilio, number, "hello?")
+    assert first == [] or all("999" in b for b in first)  # the crisis reply itself counts as the word
+    clock.advance(minutes=services.settings.safeguarding_ack_minutes + 1)
+    ack = carer_texts(phone, services, twilio, number, "is anyone there")
+    assert len(ack) == 1 and "has your messages" in ack[0] and "999" in ack[0]
+    assert carer_texts(phone, services, twilio, number, "ok") == []  # once an interval, not every message
+    assert rasa.seen == []  # a person holds the conversation
+
+
+def test_a_second_disclosure_while_a_person_has_the_case_is_answered_again(phone, services, settings, twilio,
+                                                                         rasa):
+    services.settings = settings.with_(duty_phone="+447700900998")
+    number = "+447700900136"
+    carer_texts(phone, services, twilio, number, "my son takes her money every week")
+    replies = carer_texts(phone, services, twilio, number, "i want to end my life")
+    assert any("116 123" in b for b in replies)
+    assert len([m for m in twilio.messages() if m["to"] == "+447700900998"]) == 2  # the duty team hears again
+
+
+def test_out_of_hours_the_reply_gives_the_emergency_duty_team(phone, services, settings, clock, twilio, rasa):
+    services.settings = settings.with_(duty_phone="+447700900997", emergency_duty_phone="0300 123 4567")
+    clock.set(datetime(2026, 11, 28, 23, 30, tzinfo=timezone.utc))  # a Saturday night
+    replies = carer_texts(phone, services, twilio, "+447700900137", "he hit me again tonight")
+    assert any("closed" in b and "0300 123 4567" in b for b in replies)
+    alert = [m["body"] for m in twilio.messages() if m["to"] == "+447700900997"]
+    assert alert and "Out of hours" in alert[0]
+
+
+def test_in_office_hours_no_out_of_hours_words(phone, services, settings, twilio, rasa):
+    services.settings = settings.with_(emergency_duty_phone="0300 123 4567")
+    replies = carer_texts(phone, services, twilio, "+447700900138", "he hit me again tonight")
+    assert not any("0300 123 4567" in b for b in replies)

@@ -38,7 +38,7 @@ def test_duty_worker_takes_an_urgent_handoff_end_to_end(browser, live_server, se
     wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, urgent_row)))
 
     # A new urgent disclosure arrives while the page is open: it stands out without a reload.
-    second = seed_case(services, phone, "I can't cope any more", number="+447700900202")
+    second = seed_case(services, phone, "I want to end my life", number="+447700900202")
     wait(browser, EC.visibility_of_element_located((By.ID, "new-urgent")))
     wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, f'#queue tr.new[data-id="{second}"]')))
     assert "urgent" in browser.title
@@ -48,7 +48,7 @@ def test_duty_worker_takes_an_urgent_handoff_end_to_end(browser, live_server, se
     wait(browser, EC.element_to_be_clickable((By.ID, "claim"))).click()
     wait(browser, EC.presence_of_element_located((By.ID, "reply-body")))
     assert browser.find_element(By.ID, "trigger").text == "<b>he went for me</b> again last night"
-    assert "harm_from_cared_for" in browser.find_element(By.ID, "risk-flags").text
+    assert "harm_to_carer" in browser.find_element(By.ID, "risk-flags").text
     assert browser.find_elements(By.CSS_SELECTOR, "#trigger b") == []
     summary_y = browser.find_element(By.ID, "summary").location["y"]
     assert summary_y < browser.find_element(By.ID, "conversation").location["y"]
