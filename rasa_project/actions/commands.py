@@ -25,6 +25,13 @@ class ActionHandoff(FlowAction):
     command = "human"
 
 
+class ActionSafeguarding(FlowAction):
+    """A risk heard by the NLU: a handoff event the gateway turns into its crisis reply and alert."""
+
+    action_name = "action_safeguarding"
+    command = "safeguarding"
+
+
 class ActionContactWindow(FlowAction):
     action_name = "action_contact_window"
     command = "contact_window"

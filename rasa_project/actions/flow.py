@@ -61,6 +61,10 @@ GSM7 = set("@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*
            "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 
 
+# The reply the first message offers when texts to this phone are not safe (catalogue: safe_to_text).
+NO_TEXTS = r"^(please )?no texts?\b|\bnot safe to text\b"
+
+
 @dataclass
 class Turn:
     """One carer message as Rasa understood it."""
@@ -157,6 +161,10 @@ class Conversation:
             return "opt_in" if self.s["opted_out"] or self.in_assessment() else "answer"
         if self.s["opted_out"]:
             return "opt_in" if command == "opt_in" and self.turn.words <= 4 else "silent"
+        if self.status == "awaiting_consent" and re.search(NO_TEXTS, t):
+            return "answer"  # the first message's way out, not an opt-out: a person finds another way
+        if command == "safeguarding":
+            return command  # the second net: never demoted to an answer, whatever the question
         if picked_number(self.turn.text) is not None and self.awaits_choice():
             return "answer"  # a tapped button ("2. Not now") picks a choice, whatever its words sound like
         if t in KEYWORDS:
@@ -230,10 +238,13 @@ class Conversation:
 
     def start(self) -> None:
         self.r.say("greet")
+        self.r.say("safe_to_text")  # shared phones are common: a way out before anything else
         self.r.say("privacy_notice", choices=["choice.yes_go_on", "choice.no_not_now"])
         self.set(assessment_status="awaiting_consent")
 
     def consent(self) -> None:
+        if re.search(NO_TEXTS, normalise(self.turn.text)):
+            return self.not_safe_to_text()
         yn = self.yes_no()
         if yn == "yes":
             self.r.event("answer", question="consent", value=True, raw=self.turn.text, status="answered")
@@ -247,6 +258,13 @@ class Conversation:
         else:
             # They have the notice already ("hi" then "hello" before reading): ask, don't send it again.
             self.r.say("consent_ask", choices=["choice.yes_go_on", "choice.no_not_now"])
+
+    def not_safe_to_text(self) -> None:
+        """Texts to this phone are not safe for the carer: stop, and a person finds another way to reach them."""
+        self.r.event("answer", question="safe_to_text", value=False, raw=self.turn.text, status="answered")
+        self.r.event("handoff", reason="unsafe_to_text")
+        self.r.say("not_safe_to_text")
+        self.set(assessment_status="with_person", pending_erase=False)
 
     def yes_no(self) -> Optional[str]:
         """Read yes or no from the words, then from the intent."""
@@ -539,6 +557,11 @@ class Conversation:
             return
         self.r.event("handoff", reason="asked_for_person")
         self.r.say("handoff_asked")
+        self.set(assessment_status="with_person", pending_erase=False)
+
+    def do_safeguarding(self) -> None:
+        """The NLU heard a risk the gateway's screen did not: the gateway answers it and pauses the questions."""
+        self.r.event("handoff", reason="safeguarding", flags=["nlu"])
         self.set(assessment_status="with_person", pending_erase=False)
 
     def do_opt_out(self) -> None:

@@ -6,7 +6,8 @@ from actions.flow import DEFAULTS, Turn, handle
 COMMAND_OF = {"pause": "pause", "skip": "skip", "change_answer": "back", "repeat": "repeat",
               "summary": "summary", "help": "help", "human": "human", "opt_out": "opt_out",
               "opt_in": "opt_in", "erase": "erase", "contact_window": "contact_window",
-              "EXTERNAL_reminder": "reminder", "EXTERNAL_resume": "handback", "resume": "resume"}
+              "EXTERNAL_reminder": "reminder", "EXTERNAL_resume": "handback", "resume": "resume",
+              "safeguarding": "safeguarding"}
 
 # A reply that fits each question.
 GOOD = {"name": "Jo", "contact_times": "evenings", "cared_for_who": "my mum", "cared_for_needs": "dementia",
@@ -47,7 +48,7 @@ class Carer:
 def started():
     c = Carer()
     c.says("hi", "greet")
-    assert c.said() == ["greet", "privacy_notice"]
+    assert c.said() == ["greet", "safe_to_text", "privacy_notice"]
     c.says("yes", "affirm")
     assert c.said() == ["saved_any_time", "q.name"]
     assert c.events("answer")[0]["question"] == "consent"
@@ -351,3 +352,23 @@ def test_an_answer_that_sounds_like_pause_is_an_answer_but_got_to_go_pauses():
     assert c.events("answer")[0]["question"] == "cared_for_needs"
     c.says("sorry got to go hes calling me", "pause")
     assert c.said() == ["pause_goodbye"]
+
+
+def test_the_nlu_safeguarding_intent_hands_off_even_inside_a_long_free_text_answer():
+    c = started()
+    for _ in range(5):
+        c.answer_current()
+    text = "washing dressing meals meds and some nights I think they would all be better off without me"
+    c.says(text, "safeguarding", 0.55)
+    assert c.events("handoff") == [{"event": "handoff", "reason": "safeguarding", "flags": ["nlu"]}]
+    assert not c.events("answer") and c.slots["assessment_status"] == "with_person"
+
+
+def test_no_texts_at_the_first_message_stops_and_asks_a_person_to_find_another_way():
+    c = Carer()
+    c.says("hi", "greet")
+    assert "safe_to_text" in c.said()
+    c.says("NO TEXTS", "opt_out", 0.9)
+    assert c.said() == ["not_safe_to_text"]
+    assert c.events("handoff") == [{"event": "handoff", "reason": "unsafe_to_text"}]
+    assert c.slots["assessment_status"] == "with_person" and not c.slots["opted_out"]
