@@ -230,13 +230,17 @@ class Conversations:
             text = "start"
         # Every message is screened, whatever the conversation's state: a person holding it included.
         concern = self.s.screen(text) if text else None
+        if concern is not None and concern.tier == Tier.STRAIN and self.s.catalogue.is_choice(text, carer.language):
+            concern = None  # "I can't manage it" picked from the choices answers the question; the worksheet has it
         if concern is not None and concern.tier >= Tier.RISK_DISCLOSED:
             self._crisis(session, carer, conv, msg, concern)
             return self._finish(session, msg)
         if conv.state == "safety_check":
-            text = self._safety_answer(session, carer, conv, msg, text)
-            if text is None:
+            answered = self._safety_answer(session, carer, conv, msg, text)
+            if answered is None:
                 return self._finish(session, msg)
+            outbox_clear = outbox_clear and answered == text  # a thank-you waits: the question goes after it
+            text = answered
         elif concern is not None and conv.state == "bot":
             self._safety_check(session, carer, conv, msg, concern)
             return self._finish(session, msg)

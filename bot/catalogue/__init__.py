@@ -58,6 +58,14 @@ class Catalogue:
     def has(self, key: str, language: str | None = None) -> bool:
         return key in self.texts.get(language or self.default_language, {}) or key in self.texts[self.default_language]
 
+    def is_choice(self, text: str, language: str | None = None) -> bool:
+        """Whether the text is one of the offered choices, typed or tapped ("3. I can't manage it")."""
+        words = " ".join(text.lower().replace("\u2019", "'").split()).rstrip(".!")
+        if words[:1].isdigit() and words[1:3] == ". ":
+            words = words[3:]
+        table = {**self.texts[self.default_language], **self.texts.get(language or self.default_language, {})}
+        return any(k.startswith("choice.") and v.lower() == words for k, v in table.items())
+
     def text(self, key: str, language: str | None = None, **variables) -> str:
         """The sentence for `key` in `language`, with its {placeholders} filled in."""
         table = self.texts.get(language or self.default_language, {})

@@ -148,6 +148,12 @@ MUST_NOT_TRIGGER = [
     "we have a fit of giggles most evenings",
 ]
 
+IDIOMS_AND_DENIALS = [
+    "I could murder a cup of tea", "my back is killing me", "I'm dying to get a break", "the cake was to die for",
+    "I nearly died laughing at the quiz", "my phone died halfway through", "no abuse or anything like that",
+    "I would never hurt her", "not suicidal, just tired",
+]
+
 # False alarms we accept rather than risk missing a real disclosure: these do flag, on purpose.
 ACCEPTED_FALSE_ALARMS = [
     "I could kill him sometimes, he never puts the lid back on",
@@ -164,8 +170,21 @@ def test_disclosure_triggers_the_screen(text, flag):
 
 
 @pytest.mark.parametrize("text", MUST_NOT_TRIGGER)
-def test_everyday_sentence_does_not_trigger(text):
+def test_everyday_sentence_does_not_raise_a_risk(text):
+    # The uncertain zone may ask "are you safe right now?" (about 5% of ordinary answers, docs/safeguarding.md);
+    # an everyday sentence must never stop the assessment.
+    concern = screen(text)
+    assert concern is None or concern.tier < Tier.RISK_DISCLOSED, (text, concern)
+
+
+@pytest.mark.parametrize("text", IDIOMS_AND_DENIALS)
+def test_idioms_and_denials_stay_quiet(text):
     assert screen(text) is None, (text, screen(text))
+
+
+def test_a_picked_choice_is_an_answer_not_a_worry(phone, services, twilio, rasa):
+    replies = carer_texts(phone, services, twilio, "+447700900139", "3. I can't manage it")
+    assert replies == ["got: 3. I can't manage it"]  # on to the dialogue model, no safety question
 
 
 @pytest.mark.parametrize("text", ACCEPTED_FALSE_ALARMS)

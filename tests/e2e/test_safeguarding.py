@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -15,8 +16,14 @@ pytestmark = pytest.mark.rasa
 DUTY = "+447700900990"
 
 
-def duty_alerts(twilio) -> list[str]:
-    return [m["body"] for m in twilio.messages(to=DUTY)]
+def duty_alerts(twilio, at_least: int = 0, timeout: float = 10.0) -> list[str]:
+    """The alerts the duty phone got, once there are at_least of them (they leave beside the carer's replies)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        bodies = [m["body"] for m in twilio.messages(to=DUTY)]
+        if len(bodies) >= at_least or time.monotonic() > deadline:
+            return bodies
+        time.sleep(0.05)
 
 
 def test_a_disclosure_buried_in_a_long_answer_stops_the_questions(carer, live, twilio):
@@ -32,7 +39,8 @@ def test_a_disclosure_buried_in_a_long_answer_stops_the_questions(carer, live, t
     with live.db.session() as s:
         assert [(h.reason, h.urgency) for h in s.scalars(select(Handoff))] == [("safeguarding", "urgent")]
         assert "caring_tasks" not in s.scalars(select(Answer.question_id)).all()  # not taken as an answer
-    assert len(duty_alerts(twilio)) == 1 and "taking the lot" not in duty_alerts(twilio)[0]
+    alerts = duty_alerts(twilio, 1)
+    assert len(alerts) == 1 and "taking the lot" not in alerts[0]
 
 
 def test_a_second_disclosure_while_a_person_has_the_case(carer, live, twilio, clock):
@@ -43,7 +51,7 @@ def test_a_second_disclosure_while_a_person_has_the_case(carer, live, twilio, cl
     assert c.say("hello?") == []  # the crisis reply already said a person will be in touch
     replies = c.say("and he shoved me into the door when I asked him about it")
     assert any("0808 2000 247" in b for b in replies)  # the domestic abuse line this time
-    assert len(duty_alerts(twilio)) == 2
+    assert len(duty_alerts(twilio, 2)) == 2
     clock.advance(minutes=live.settings.safeguarding_ack_minutes + 1)
     ack = c.say("is anyone there")
     assert len(ack) == 1 and "has your messages" in ack[0]
@@ -70,7 +78,7 @@ def test_out_of_hours_the_carer_is_given_the_emergency_duty_team(carer, live, tw
     replies = c.say("he's hitting me right now and I'm locked in the bathroom")
     assert "999" in replies[0]  # danger now: 999 first
     assert any("0300 555 0199" in b and "closed" in b for b in replies)
-    assert "Out of hours" in duty_alerts(twilio)[0]
+    assert "Out of hours" in duty_alerts(twilio, 1)[0]
 
 
 def test_no_texts_at_first_contact_stops_and_a_person_finds_another_way(carer, live):
