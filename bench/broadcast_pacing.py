@@ -1,4 +1,4 @@
-"""Broadcasts through bot/broadcasts.py: a large audience, paced at a set rate, and the top rate with no limit.
+"""Broadcasts through bot/council/broadcasts.py: a large audience, paced at a set rate, and the top rate with no limit.
 
 One database of consenting SMS carers (100,000 in the full run), four measurements:
 1. the console's preview and the scheduler's start of a broadcast to all of them;
@@ -75,7 +75,7 @@ def seed_carers(url: str, n: int) -> None:
 
 def new_broadcast(services, audience: dict) -> int:
     """Write and schedule a broadcast now, as the console does; the scheduler starts it."""
-    from bot import broadcasts
+    from bot.council import broadcasts
 
     with services.db.session() as s:
         b = broadcasts.create(s, services.clock.now(), message=NOTICE, audience=audience)
@@ -97,8 +97,8 @@ def most_in_window(times: list, window) -> int:
 
 def hand_over(ctx: Context, scratch: Scratch) -> list[Row]:
     """Preview and start a broadcast to everyone, then tick with the clock moved by hand until all are queued."""
-    from bot import broadcasts
-    from bot.clock import FakeClock
+    from bot.council import broadcasts
+    from bot.timing.clock import FakeClock
     from bot.models import Message
 
     n, rate = ctx.sizes.broadcast_audience, ctx.sizes.broadcast_rates[0]
@@ -226,7 +226,7 @@ class Sample:
     """What one watched stretch of a broadcast showed: sends at the stand-in, replies, outbox writes per send."""
 
     def __init__(self, live: Live, services, seconds: float, phones: list[str]):
-        from bot import broadcasts
+        from bot.council import broadcasts
         from bot.models import Message
 
         def sent() -> int:
@@ -319,9 +319,9 @@ def live(ctx: Context, scratch: Scratch, standin: str) -> list[Row]:
 
 def top_rate(ctx: Context, scratch: Scratch, standin: str, threads: int) -> Row:
     """N recipients (a tag), no limit: the scheduler's tick in one thread, the web process's workers in others."""
-    from bot import broadcasts
+    from bot.council import broadcasts
     from bot.models import Carer, Message
-    from bot.worker import Dispatcher
+    from bot.messaging.worker import Dispatcher
 
     n = ctx.sizes.broadcast_n
     tag = f"bench_top_{threads}"

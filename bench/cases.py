@@ -349,7 +349,7 @@ def long_conversation(ctx: Context) -> list[Row]:
 # -- broadcast pacing --------------------------------------------------------------------------------
 
 def broadcast(ctx: Context) -> list[Row]:
-    """A broadcast to broadcast_audience carers through bot/broadcasts.py: bench/broadcast_pacing.py."""
+    """A broadcast to broadcast_audience carers through bot/council/broadcasts.py: bench/broadcast_pacing.py."""
     from bench.broadcast_pacing import broadcast as run
 
     return run(ctx)
@@ -360,15 +360,15 @@ def broadcast(ctx: Context) -> list[Row]:
 def reminders(ctx: Context) -> list[Row]:
     """N reminders due at once; one scheduler tick hands them to the outbox (nothing sent: Twilio's pace
     is the outbox's, measured above). Lateness = handed_at - due_at, for every reminder."""
-    if importlib.util.find_spec("bot.reminders") is None:
+    if importlib.util.find_spec("bot.timing.reminders") is None:
         return [{"benchmark": "pending reminders", "n": "", "p50": "", "p95": "", "p99": "",
-                 "note": "TODO: bot/reminders.py does not exist yet"}]
+                 "note": "TODO: bot/timing/reminders.py does not exist yet"}]
     from sqlalchemy import insert, select
 
     from bot import services as services_mod
     from bot.config import Settings
     from bot.models import Carer, Conversation
-    from bot.reminders import Reminder, tick
+    from bot.timing.reminders import Reminder, tick
 
     class NoSender:
         def send(self, outgoing, status_callback):

@@ -138,7 +138,7 @@ def gateway_env(db_url: str, port: int, rasa_url: str, standin_url: str, public_
         "RASA_URL": rasa_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_API_BASE_URL": standin_url, "TWILIO_SMS_FROM": SMS_FROM, "LOG_LEVEL": "WARNING",
         "QUIET_HOURS": "", "PORT": str(port),
-        # Per-number flood control (bot/ratelimit.py) would slow a carer answering 300 times in one sitting:
+        # Per-number flood control (bot/messaging/ratelimit.py) would slow a carer answering 300 times in one sitting:
         # what is measured here is the reply path, so it is set out of reach.
         "RATE_LIMIT_PER_MINUTE": "1000000", "RATE_LIMIT_BURST": "1000000",
     }

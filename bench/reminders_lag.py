@@ -25,7 +25,7 @@ from bot import all_models  # noqa: E402,F401
 from bot import services as services_mod  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.models import Base, Carer, Conversation, Message  # noqa: E402
-from bot.reminders import Reminder, tick  # noqa: E402
+from bot.timing.reminders import Reminder, tick  # noqa: E402
 
 
 class NoSender:

@@ -33,7 +33,7 @@ def web(settings: Settings, port: int, workers: int) -> None:
 def worker(settings: Settings) -> None:
     """Run inbox and outbox workers without the web app (scale-out)."""
     from bot import services as services_mod
-    from bot.worker import Dispatcher
+    from bot.messaging.worker import Dispatcher
 
     services = services_mod.build(settings)
     dispatcher = Dispatcher(services, threads=settings.worker_threads, poll_seconds=0.5).start()
@@ -46,14 +46,14 @@ def worker(settings: Settings) -> None:
 
 def scheduler(settings: Settings) -> None:
     """Run the one scheduler process (reminders, retention)."""
-    from bot.scheduler import run_scheduler
+    from bot.timing.scheduler import run_scheduler
 
     run_scheduler(settings)
 
 
 def create_admin(settings: Settings, email: str) -> None:
     from bot import services as services_mod
-    from bot.staff import create_admin as make
+    from bot.duty.staff import create_admin as make
 
     password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass("Password: ")
     make(services_mod.build(settings), email, password)
@@ -65,8 +65,9 @@ def broadcast(settings: Settings, message: str, audience: str, at: str | None, s
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from bot import broadcasts, services as services_mod
-    from bot import staff
+    from bot.council import broadcasts
+    from bot import services as services_mod
+    from bot.duty import staff
 
     services = services_mod.build(settings)
     now = services.clock.now()
@@ -95,10 +96,10 @@ def broadcast(settings: Settings, message: str, audience: str, at: str | None, s
 
 def whatsapp_buttons(settings: Settings) -> int:
     """Make the Twilio Content for every choice set in every language (once; run again after text changes)."""
-    from bot import whatsapp_buttons as buttons
+    from bot.messaging import whatsapp_buttons as buttons
     from bot.adapters.twilio_content import ContentFailed, TwilioContent
     from bot.catalogue import default_catalogue
-    from bot.clock import SystemClock
+    from bot.timing.clock import SystemClock
     from bot.db import Database
 
     api = TwilioContent(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url)
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "whatsapp-buttons":
         sys.exit(whatsapp_buttons(settings))
     elif args.command == "train-safeguarding":
-        from bot.safeguarding.classifier import build, head_path
+        from bot.duty.safeguarding.classifier import build, head_path
 
         build()  # verifies the model's checksums; trains only when the corpus changed
         print(head_path())

@@ -86,7 +86,7 @@ class Settings:
     handoff_target_routine_days: int = 5
     # How often an open console page asks for new urgent handoffs (seconds).
     console_poll_seconds: int = 10
-    # Personal data is erased this many days after a carer's case closes (bot.retention.erase_expired).
+    # Personal data is erased this many days after a carer's case closes (bot.privacy.retention.erase_expired).
     retention_days: int = 365
     # Per-number flood control: messages a minute handled at once after a burst of this many.
     rate_limit_per_minute: int = 30

@@ -11,14 +11,14 @@ from bot.adapters.mailer import Mailer, SmtpMailer
 from bot.adapters.rasa_client import DialogueModel, RasaClient
 from bot.adapters.twilio_sender import MessageSender, TwilioSender
 from bot.catalogue import Catalogue, default_catalogue
-from bot.clock import Clock, SystemClock
+from bot.timing.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
-from bot.safeguarding import Concern, shared_screen
+from bot.duty.safeguarding import Concern, shared_screen
 
 
 # Feature modules that plug into the conversation and the outbox: each has install(services).
-FEATURES: list[str] = ["bot.reminders", "bot.erasure", "bot.broadcasts"]
+FEATURES: list[str] = ["bot.timing.reminders", "bot.privacy.erasure", "bot.council.broadcasts"]
 
 
 @dataclass
@@ -37,8 +37,8 @@ class Services:
     screen: Callable[[str], Concern | None] | None = None  # the safeguarding screen; the shared one if None
 
     def __post_init__(self):
-        from bot.conversation import Conversations
-        from bot.outbox import Outbox
+        from bot.messaging.conversation import Conversations
+        from bot.messaging.outbox import Outbox
 
         if self.screen is None:
             self.screen = shared_screen()

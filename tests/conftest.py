@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
 from bot import services as services_mod
-from bot.clock import FakeClock
+from bot.timing.clock import FakeClock
 from bot.config import Settings
 from bot import all_models  # noqa: F401  (every table on Base.metadata)
 from bot.models import Base

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
 
-from bot import inbox, outbox
+from bot.messaging import inbox, outbox
 
 bp = Blueprint("twilio", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger("carertext.webhooks")

@@ -2,8 +2,8 @@
 
 import gc
 
-from bot.inbox import warm_up
-from bot.worker import Dispatcher
+from bot.messaging.inbox import warm_up
+from bot.messaging.worker import Dispatcher
 from webhooks import create_app
 
 app = create_app()

@@ -8,7 +8,7 @@ from bench.eval import safeguarding
 
 
 def main() -> int:
-    from bot.safeguarding import screen
+    from bot.duty.safeguarding import screen
 
     print("== safeguarding screen (held-out)\n")
     ok = safeguarding.run(screen)

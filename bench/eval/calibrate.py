@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.safeguarding.classifier import TIERS, Head, guarded, load_corpus, spans
-from bot.safeguarding.encoder import shared
+from bot.duty.safeguarding.classifier import TIERS, Head, guarded, load_corpus, spans
+from bot.duty.safeguarding.encoder import shared
 
 
 def cross_validate(folds: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

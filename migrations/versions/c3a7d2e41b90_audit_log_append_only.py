@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 # Written out, not imported: a migration must build what it built on the day, whatever the code says later.
-# bot/staff.py APPEND_ONLY_TRIGGERS makes the same for a database created from the models.
+# bot/duty/staff.py APPEND_ONLY_TRIGGERS makes the same for a database created from the models.
 TRIGGERS = {
     "postgresql": [
         "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "

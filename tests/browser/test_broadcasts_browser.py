@@ -9,9 +9,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
-from bot import broadcasts, staff
+from bot.council import broadcasts
+from bot.duty import staff
 from bot.models import Carer
-from tests.bot.test_handoff import PASSWORD, make_worker
+from tests.bot.duty.test_handoff import PASSWORD, make_worker
 from tests.browser.test_console_browser import wait
 
 pytestmark = pytest.mark.browser

@@ -10,8 +10,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 
 from bot.models import Conversation, Handoff
-from bot.worker import Dispatcher
-from tests.bot.test_handoff import PASSWORD, make_worker, seed_case
+from bot.messaging.worker import Dispatcher
+from tests.bot.duty.test_handoff import PASSWORD, make_worker, seed_case
 
 pytestmark = pytest.mark.browser
 

@@ -9,11 +9,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from bot import whatsapp_buttons
+from bot.messaging import whatsapp_buttons
 from bot.adapters.twilio_content import TwilioContent
 from bot.models import Message
-from bot.worker import Dispatcher
-from tests.bot.test_whatsapp_buttons import SETS, ChoosingRasa
+from bot.messaging.worker import Dispatcher
+from tests.bot.messaging.test_whatsapp_buttons import SETS, ChoosingRasa
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 
 pytestmark = pytest.mark.browser

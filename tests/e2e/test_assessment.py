@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from bot import services as services_mod
-from bot.assessment import assessment_record
+from bot.duty.assessment import assessment_record
 from bot.catalogue import default_catalogue
 from bot.models import Answer, Conversation, Handoff, Message
-from bot.worker import Dispatcher
+from bot.messaging.worker import Dispatcher
 
 pytestmark = pytest.mark.rasa
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot import services as services_mod
 from bot.models import Conversation, Message
-from bot.worker import Dispatcher
+from bot.messaging.worker import Dispatcher
 
 pytestmark = pytest.mark.rasa
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.rasa
 @pytest.fixture
 def live(settings, rasa_server, twilio, clock):
     """The gateway's services wired to the real Rasa server, with worker threads running."""
-    from bot.clock import SystemClock
+    from bot.timing.clock import SystemClock
 
     built = services_mod.build(settings.with_(rasa_url=rasa_server.url, apology_after_seconds=2.0),
                                clock=SystemClock())
@@ -67,7 +67,7 @@ def test_first_message_gets_greeting_privacy_notice_and_consent(live_phone, twil
 
 def written(live, read, expected, timeout: float = 10.0):
     """What read(session) gives once it is `expected`, or at the timeout: a first reply leaves before its
-    turn is written (bot.outbox.Outbox.send_unwritten), so the record follows it by a moment."""
+    turn is written (bot.messaging.outbox.Outbox.send_unwritten), so the record follows it by a moment."""
     deadline = time.monotonic() + timeout
     while True:
         with live.db.session() as s:

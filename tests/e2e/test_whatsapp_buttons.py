@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from bot import whatsapp_buttons as buttons
+from bot.messaging import whatsapp_buttons as buttons
 from bot.adapters.twilio_content import TwilioContent
 from bot.models import Answer, ChoiceButtons, Message
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN

@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from bot import services as services_mod
 from bot.config import Settings
-from bot.worker import Dispatcher
+from bot.messaging.worker import Dispatcher
 from tests.fakes import ScriptedRasa
 from webhooks import create_app
 

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from bot import services as services_mod
-from bot.clock import SystemClock
+from bot.timing.clock import SystemClock
 from bot.config import ROOT
 from bot.models import Message
-from bot.worker import Dispatcher
+from bot.messaging.worker import Dispatcher
 from tests.rasa_server import free_port
 
 

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from bot import outbox
-from bot.inbox import IncomingMessage, receive
+from bot.messaging import outbox
+from bot.messaging.inbox import IncomingMessage, receive
 
 pytestmark = pytest.mark.scale
 

@@ -9,9 +9,9 @@ from flask import request
 from sqlalchemy import func, select, text
 from twilio.request_validator import RequestValidator
 
-from bot.inbox import MAX_BODY
+from bot.messaging.inbox import MAX_BODY
 from bot.models import Carer, Message
-from bot.worker import Dispatcher
+from bot.messaging.worker import Dispatcher
 
 
 def rows(services, *where):

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from bot.config import Settings
-from bot.worker import Dispatcher
+from bot.messaging.worker import Dispatcher
 
 NUMBERS = ["+447700900501", "+447700900502"]
 WORDS = ["My mum has dementia and the days are long", "Contact me after 7 please", "zebra-unique-words"]

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from sqlalchemy import select
 
 from bot.models import Carer, Message
-from bot.worker import Dispatcher
+from bot.messaging.worker import Dispatcher
 
 NUMBERS = [f"+4477009008{n:02d}" for n in range(8)]
 FIELD_NAMES = st.text(st.characters(min_codepoint=65, max_codepoint=122), min_size=1, max_size=12)

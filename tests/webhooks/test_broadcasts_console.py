@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from bot import broadcasts, staff
+from bot.council import broadcasts
+from bot.duty import staff
 from bot.models import Carer
-from tests.bot.test_handoff import make_worker
+from tests.bot.duty.test_handoff import make_worker
 from tests.webhooks.test_console import sign_in, token
 
 

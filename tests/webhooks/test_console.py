@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot import staff
+from bot.duty import staff
 from bot.models import Handoff, Message
-from tests.bot.test_handoff import PASSWORD, make_worker, seed_case
+from tests.bot.duty.test_handoff import PASSWORD, make_worker, seed_case
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -6,8 +6,8 @@ import json
 
 from fhir.resources.R4B.bundle import Bundle
 
-from bot import staff
-from tests.bot.test_handoff import make_worker, rasa_says, seed_case
+from bot.duty import staff
+from tests.bot.duty.test_handoff import make_worker, rasa_says, seed_case
 from tests.webhooks.test_console import sign_in
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from bot.models import Carer, Message
-from bot.worker import Dispatcher
+from bot.messaging.worker import Dispatcher
 
 
 def count(services, *where):

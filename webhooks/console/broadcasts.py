@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 
-from bot import broadcasts, staff
+from bot.council import broadcasts
+from bot.duty import staff
 from webhooks.console import bp
 from webhooks.console.routes import _now, _services
 

@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import Response, abort, g, render_template, request
 from markupsafe import Markup, escape
 
-from bot import reports, staff
+from bot.council import reports
+from bot.duty import staff
 from webhooks.console import bp
 from webhooks.console.routes import _now, _services
 

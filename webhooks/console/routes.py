@@ -1,4 +1,4 @@
-"""Routes of the duty console: HTTP in, one call into bot.handoff or bot.staff, a page out."""
+"""Routes of the duty console: HTTP in, one call into bot.duty.handoff or bot.duty.staff, a page out."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from flask import (Response, abort, current_app, flash, g, jsonify, redirect, re
                    url_for)
 from sqlalchemy.exc import IntegrityError
 
-from bot import handoff as handoffs
-from bot import staff, worksheet
+from bot.duty import handoff as handoffs
+from bot.duty import staff, worksheet
 from webhooks.console import bp
 
 OPEN_ENDPOINTS = {"console.login", "console.static"}
@@ -282,7 +282,7 @@ def assessment_summary(handoff_id: int):
 
 @bp.get("/handoffs/<int:handoff_id>/assessment.json")
 def assessment_json(handoff_id: int):
-    from bot.assessment.exports import to_json
+    from bot.duty.assessment.exports import to_json
 
     body = to_json(_assessment(handoff_id, "export_assessment_json"))
     return Response(body, mimetype="application/json",
@@ -294,7 +294,7 @@ def assessment_fhir(handoff_id: int):
     """A FHIR Bundle: the Questionnaire and the carer's QuestionnaireResponse (validated on export)."""
     import json
 
-    from bot.assessment.exports import fhir_questionnaire, fhir_questionnaire_response
+    from bot.duty.assessment.exports import fhir_questionnaire, fhir_questionnaire_response
 
     record = _assessment(handoff_id, "export_assessment_fhir")
     bundle = {"resourceType": "Bundle", "type": "collection",

@@ -1,0 +1,1 @@
+"""Safeguarding, handoff, staff, worksheet, the assessment record and exports."""

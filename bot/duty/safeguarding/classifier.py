@@ -1,0 +1,278 @@
+"""The learned risk screen: the published MiniLM's meaning of a message, read by a head trained here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bot.config import ROOT
+from bot.duty.safeguarding.encoder import Encoder, shared
+from bot.duty.safeguarding.phrases import CONTEXT, IDIOMS_COMPILED, NEGATED, normalise
+
+log = logging.getLogger("carertext.safeguarding")
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+# The dialogue model's examples are ordinary talk for the head too; an installed package finds them here.
+RASA_NLU = Path(os.environ.get("RASA_PROJECT", str(ROOT / "rasa_project"))) / "data" / "nlu"
+CATEGORIES = ("none", "suicide_self_harm", "cared_for_self_risk", "harm_by_carer", "harm_to_carer",
+              "abuse_of_cared_for", "medical_emergency", "breaking_point")
+TIERS = ("none", "strain", "risk_disclosed", "danger_now")
+# The head's bar for each tier, set by five-fold cross-validation on the training corpus alone (never on
+# the held-out sets): a risk tier for the top 2% of ordinary messages, a safety question for the top 5%.
+RISK_BAR = 0.77
+STRAIN_BAR = 0.75
+DANGER_BAR = 0.5
+HEAD_FORMAT = 3  # raised when what the head holds or how it is trained changes
+# Long answers bury disclosures: each clause and each window of this many words is read on its own too.
+WINDOW_WORDS = 14
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the head made of a message: its tier, the likely kinds of risk, and how sure it was."""
+
+    tier: str
+    categories: tuple[str, ...]
+    p_risk: float  # probability of a risk tier (risk disclosed or danger now)
+    p_danger: float
+
+
+# Where one clause ends and the next begins: a disclosure in one is read apart from a denial in another.
+CLAUSE_BREAK = re.compile(r"[.!?;\n]+\s*|\s+-\s+|,?\s+(?:but|though|however|although)\s+|,\s+(?:and|so)\s+")
+
+
+def spans(text: str) -> list[tuple[int, int]]:
+    """The whole message, its clauses and its overlapping windows of words, as character spans."""
+    found = [(0, len(text))]
+    start = 0
+    clauses = []
+    for m in CLAUSE_BREAK.finditer(text):
+        if m.start() > start:
+            clauses.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        clauses.append((start, len(text)))
+    if len(clauses) > 1:
+        found += clauses
+    words = [m.span() for m in re.finditer(r"\S+", text)]
+    if len(words) > WINDOW_WORDS + 4:
+        step = WINDOW_WORDS // 2
+        for i in range(0, len(words) - step, step):
+            last = words[min(i + WINDOW_WORDS, len(words)) - 1]
+            found.append((words[i][0], last[1]))
+    return list(dict.fromkeys(found))
+
+
+def guarded(text: str) -> bool:
+    """A denial, someone else's story, a course, a programme or an idiom: the meaning is not a disclosure."""
+    norm = normalise(text)
+    return bool(NEGATED.search(norm) or CONTEXT.search(norm) or any(i.search(norm) for i in IDIOMS_COMPILED))
+
+
+def tokens(text: str) -> list[str]:
+    """Words and word pairs, spelling folded: what a phrase list sees, weighed by the head instead."""
+    words = normalise(text).split()
+    return words + [f"{a}_{b}" for a, b in zip(words, words[1:])]
+
+
+class Lexicon:
+    """Word and word-pair weights (tf-idf) learnt from the corpus: the wording beside the meaning."""
+
+    def __init__(self, vocabulary: list[str], idf: np.ndarray):
+        self.vocabulary, self.idf = vocabulary, idf.astype(np.float32)
+        self.index = {w: i for i, w in enumerate(vocabulary)}
+
+    @classmethod
+    def learn(cls, texts: list[str]) -> "Lexicon":
+        df: dict[str, int] = {}
+        for text in texts:
+            for tok in set(tokens(text)):
+                df[tok] = df.get(tok, 0) + 1
+        vocabulary = sorted(t for t, c in df.items() if c >= 2)
+        return cls(vocabulary, np.array([math.log(len(texts) / df[t]) for t in vocabulary]))
+
+    def features(self, texts: list[str]) -> np.ndarray:
+        x = np.zeros((len(texts), len(self.vocabulary)), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for tok in tokens(text):
+                col = self.index.get(tok)
+                if col is not None:
+                    x[row, col] += 1.0
+        x *= self.idf
+        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+
+
+def load_corpus() -> list[dict]:
+    """The labelled messages in the repository: risks, ordinary talk, and the dialogue model's examples."""
+    rows: list[dict] = []
+    for path in sorted(CORPUS.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                tier = row.get("tier", "none")
+                rows.append({"text": row["text"], "tier": tier,
+                             "category": row["category"] if tier != "none" else "none"})
+    # Every example the dialogue model learns commands and answers from is ordinary talk, except its
+    # own safeguarding intent, which is the screen's to catch.
+    for path in sorted(RASA_NLU.glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            if "intent" not in block or block["intent"] == "safeguarding":
+                continue
+            for ex in str(block.get("examples", "")).splitlines():
+                ex = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", ex.strip().lstrip("- ").strip())
+                if ex:
+                    rows.append({"text": ex, "category": "none", "tier": "none"})
+    return rows
+
+
+def corpus_digest(rows: list[dict]) -> str:
+    h = hashlib.sha256()
+    for r in rows:
+        h.update(json.dumps(r, sort_keys=True).encode())
+    h.update(str((HEAD_FORMAT, WINDOW_WORDS, CATEGORIES, TIERS, CLAUSE_BREAK.pattern)).encode())
+    return h.hexdigest()[:16]
+
+
+def _softmax_regression(x: np.ndarray, y: np.ndarray, classes: int, l2: float = 1e-4,
+                        steps: int = 400, rate: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression by full-batch gradient descent, classes weighted to balance."""
+    n, d = x.shape
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    counts = np.bincount(y, minlength=classes).astype(np.float32)
+    weights = (n / (classes * np.maximum(counts, 1)))[y].astype(np.float32)
+    onehot = np.eye(classes, dtype=np.float32)[y]
+    w, b = np.zeros((d, classes), dtype=np.float32), np.zeros(classes, dtype=np.float32)
+    # Adam: converges in a few hundred steps on unit-length embeddings
+    m_w, v_w, m_b, v_b = (np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b))
+    for t in range(1, steps + 1):
+        logits = x @ w + b
+        logits -= logits.max(1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(1, keepdims=True)
+        g = (p - onehot) * weights[:, None] / weights.sum()
+        gw, gb = x.T @ g.astype(np.float32) + l2 * w, g.sum(0)
+        for param, grad, m, v in ((w, gw, m_w, v_w), (b, gb, m_b, v_b)):
+            m *= 0.9
+            m += 0.1 * grad
+            v *= 0.999
+            v += 0.001 * grad * grad
+            param -= rate * 0.01 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+    return w, b
+
+
+class Head:
+    """Two small readers on meaning and wording: which kind of risk, and how serious."""
+
+    def __init__(self, lexicon: Lexicon, cat_w, cat_b, tier_w, tier_b):
+        self.lexicon = lexicon
+        self.cat_w, self.cat_b, self.tier_w, self.tier_b = cat_w, cat_b, tier_w, tier_b
+
+    def features(self, encoder: Encoder, text: str, parts: list[tuple[int, int]]) -> np.ndarray:
+        vectors = encoder.encode_spans([text], [parts])[0]
+        return np.hstack([vectors, self.lexicon.features([text[a:b] for a, b in parts])])
+
+    @classmethod
+    def train(cls, encoder: Encoder, rows: list[dict]) -> "Head":
+        # An ordinary message's clauses and windows are ordinary too: they teach what harmless looks like.
+        texts = [" ".join(r["text"].split()) for r in rows]
+        parts = [spans(t) if r["tier"] == "none" else [(0, len(t))] for t, r in zip(texts, rows)]
+        vectors = encoder.encode_spans(texts, parts)
+        cats, tiers, span_texts = [], [], []
+        for t, r, p in zip(texts, rows, parts):
+            cats += [CATEGORIES.index(r["category"])] + [0] * (len(p) - 1)
+            tiers += [TIERS.index(r["tier"])] + [0] * (len(p) - 1)
+            span_texts += [t[a:b] for a, b in p]
+        lexicon = Lexicon.learn(texts)
+        x = np.hstack([np.vstack(vectors), lexicon.features(span_texts)])
+        cats, tiers = np.array(cats), np.array(tiers)
+        return cls(lexicon, *_softmax_regression(x, cats, len(CATEGORIES)),
+                   *_softmax_regression(x, tiers, len(TIERS)))
+
+    def save(self, path: Path, digest: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.stem + ".tmp.npz")
+        np.savez(tmp, cat_w=self.cat_w, cat_b=self.cat_b, tier_w=self.tier_w, tier_b=self.tier_b,
+                 vocabulary=np.array(self.lexicon.vocabulary), idf=self.lexicon.idf, digest=np.array(digest))
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path, digest: str) -> "Head | None":
+        if not path.exists():
+            return None
+        data = np.load(path)
+        if str(data["digest"]) != digest:
+            return None
+        lexicon = Lexicon([str(w) for w in data["vocabulary"]], data["idf"])
+        return cls(lexicon, data["cat_w"], data["cat_b"], data["tier_w"], data["tier_b"])
+
+    def probabilities(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def softmax(z):
+            z = z - z.max(-1, keepdims=True)
+            e = np.exp(z)
+            return e / e.sum(-1, keepdims=True)
+        return softmax(x @ self.cat_w + self.cat_b), softmax(x @ self.tier_w + self.tier_b)
+
+
+class RiskClassifier:
+    """Reads every chunk of a message and keeps the most serious reading."""
+
+    def __init__(self, encoder: Encoder, head: Head):
+        self.encoder, self.head = encoder, head
+
+    def read(self, text: str) -> Reading:
+        text = " ".join(text.split())
+        parts = spans(text)
+        cat_p, tier_p = self.head.probabilities(self.head.features(self.encoder, text, parts))
+        # A clause that denies a risk or tells another's story is not read as a disclosure (the phrases
+        # set the same ones aside); the rest of the message still is.
+        keep = np.array([not guarded(text[a:b]) for a, b in parts])
+        if not keep.any():
+            return Reading("none", (), 0.0, 0.0)
+        cat_p, tier_p = cat_p[keep], tier_p[keep]
+        p_risk_each = tier_p[:, 2] + tier_p[:, 3]
+        worst = int(np.argmax(p_risk_each + tier_p[:, 1] * 0.01))
+        p_risk, p_danger = float(p_risk_each.max()), float(tier_p[:, 3].max())
+        p_strain = float((tier_p[:, 1] + p_risk_each).max())
+        if p_danger >= DANGER_BAR and p_risk >= RISK_BAR:
+            tier = "danger_now"
+        elif p_risk >= RISK_BAR:
+            tier = "risk_disclosed"
+        elif p_strain >= STRAIN_BAR:
+            tier = "strain"
+        else:
+            tier = "none"
+        categories: tuple[str, ...] = ()
+        if tier != "none":
+            row = cat_p[worst].copy()
+            row[0] = 0.0
+            order = np.argsort(-row)
+            categories = tuple(CATEGORIES[i] for i in order[:2] if row[i] >= 0.25) or (CATEGORIES[int(order[0])],)
+        return Reading(tier, categories, p_risk, p_danger)
+
+
+def head_path() -> Path:
+    """Where the trained head lives: built beside the dialogue model, by the same setup step."""
+    return Path(os.environ.get("SAFEGUARDING_MODEL", str(ROOT / ".cache" / "safeguarding-head.npz")))
+
+
+def build(path: Path | None = None, encoder: Encoder | None = None) -> RiskClassifier:
+    """The classifier, trained from the corpus now if the head on disk is missing or out of date."""
+    encoder = encoder or shared()
+    path = path or head_path()
+    rows = load_corpus()
+    digest = corpus_digest(rows)
+    head = Head.load(path, digest)
+    if head is None:
+        log.info("training the safeguarding head on %d examples", len(rows))
+        head = Head.train(encoder, rows)
+        head.save(path, digest)
+    return RiskClassifier(encoder, head)

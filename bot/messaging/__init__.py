@@ -1,0 +1,1 @@
+"""Inbox, outbox, worker, conversation, flood control, WhatsApp buttons."""

@@ -1,0 +1,1 @@
+"""Clock, quiet hours, working days, reminders, scheduler."""

@@ -1,0 +1,79 @@
+"""The one scheduler process: APScheduler only triggers the tick; what is due lives in our tables."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from bot.council import broadcasts
+from bot.timing import reminders
+from bot.privacy import retention
+
+log = logging.getLogger("carertext.scheduler")
+
+JOB_ID = "carertext-reminders-tick"
+# The services of the scheduler running in this process; the job is a plain importable function.
+_services = None
+
+
+def tick_job() -> None:
+    """Hand due reminders to the outbox and send what is due; a bad moment is logged, not fatal."""
+    if _services is None:
+        return
+    try:
+        result = reminders.tick(_services)
+        if result.handed or result.rescheduled or result.skipped or result.rerouted:
+            log.info("tick handed=%s rescheduled=%s skipped=%s rerouted=%s sent=%s", result.handed,
+                     result.rescheduled, result.skipped, result.rerouted, result.sent)
+    except Exception:  # the database may be restarting: the next tick tries again, nothing is lost
+        log.exception("reminder tick failed")
+
+
+def retention_job() -> None:
+    """Erase personal data kept past RETENTION_DAYS after a case closed."""
+    if _services is None:
+        return
+    try:
+        erased = retention.erase_expired(_services)
+        if erased:
+            log.info("retention erased=%s", erased)
+    except Exception:  # the next run tries again; erasure is idempotent
+        log.exception("retention job failed")
+
+
+def add_tick(scheduler: BaseScheduler, seconds: float) -> None:
+    """Add the tick job once: an explicit id and replace_existing, so a restart never adds a second."""
+    scheduler.add_job(
+        "bot.timing.scheduler:tick_job", "interval", seconds=seconds, id=JOB_ID, replace_existing=True,
+        max_instances=1, coalesce=True, next_run_time=datetime.now(timezone.utc),
+    )
+
+
+def run_scheduler(settings) -> None:
+    """Run the tick every REMINDER_TICK_SECONDS until SIGINT or SIGTERM."""
+    global _services
+    from bot import services as services_mod
+
+    _services = services_mod.build(settings)
+    scheduler = BlockingScheduler(timezone=timezone.utc)
+    add_tick(scheduler, settings.reminder_tick_seconds)
+    broadcasts.add_tick(scheduler, settings.broadcast_tick_seconds)
+    scheduler.add_job("bot.timing.scheduler:retention_job", "interval", hours=1, id="carertext-retention",
+                      replace_existing=True, max_instances=1, coalesce=True)
+
+    def stop(signum, _frame):
+        log.info("scheduler stopping on signal %s", signum)
+        scheduler.shutdown(wait=False)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    log.info("scheduler started, tick every %ss", settings.reminder_tick_seconds)
+    try:
+        scheduler.start()
+    finally:
+        _services.db.engine.dispose()
+        _services = None
