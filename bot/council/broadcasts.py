@@ -631,29 +631,3 @@ def report(session: Session, broadcast_id: int) -> Report | None:
 
 def listing(session: Session, limit: int = 100) -> list[Broadcast]:
     return list(session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(limit)))
-
-
-# -- the scheduler job -------------------------------------------------------------------------------
-
-JOB_ID = "carertext-broadcasts-tick"
-
-
-def tick_job() -> None:
-    """The scheduler's broadcast job: a bad moment is logged, and the next tick carries on."""
-    from bot.timing import scheduler
-
-    if scheduler._services is None:
-        return
-    try:
-        result = tick(scheduler._services)
-        if result.started or result.queued or result.skipped or result.finished:
-            log.info("broadcast tick started=%s queued=%s skipped=%s finished=%s", result.started, result.queued,
-                     result.skipped, result.finished)
-    except Exception:
-        log.exception("broadcast tick failed")
-
-
-def add_tick(scheduler, seconds: float) -> None:
-    """Add the broadcast job once (explicit id, replace_existing), like the reminders tick."""
-    scheduler.add_job("bot.council.broadcasts:tick_job", "interval", seconds=seconds, id=JOB_ID, replace_existing=True,
-                      max_instances=1, coalesce=True)

@@ -10,12 +10,13 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.council import broadcasts
-from bot.timing import reminders
 from bot.privacy import retention
+from bot.timing import reminders
 
 log = logging.getLogger("carertext.scheduler")
 
 JOB_ID = "carertext-reminders-tick"
+BROADCASTS_JOB_ID = "carertext-broadcasts-tick"
 # The services of the scheduler running in this process; the job is a plain importable function.
 _services = None
 
@@ -31,6 +32,19 @@ def tick_job() -> None:
                      result.rescheduled, result.skipped, result.rerouted, result.sent)
     except Exception:  # the database may be restarting: the next tick tries again, nothing is lost
         log.exception("reminder tick failed")
+
+
+def broadcasts_job() -> None:
+    """Put the due part of each running broadcast in the outbox; a bad moment is logged, the next tick carries on."""
+    if _services is None:
+        return
+    try:
+        result = broadcasts.tick(_services)
+        if result.started or result.queued or result.skipped or result.finished:
+            log.info("broadcast tick started=%s queued=%s skipped=%s finished=%s", result.started, result.queued,
+                     result.skipped, result.finished)
+    except Exception:
+        log.exception("broadcast tick failed")
 
 
 def retention_job() -> None:
@@ -61,7 +75,8 @@ def run_scheduler(settings) -> None:
     _services = services_mod.build(settings)
     scheduler = BlockingScheduler(timezone=timezone.utc)
     add_tick(scheduler, settings.reminder_tick_seconds)
-    broadcasts.add_tick(scheduler, settings.broadcast_tick_seconds)
+    scheduler.add_job("bot.timing.scheduler:broadcasts_job", "interval", seconds=settings.broadcast_tick_seconds,
+                      id=BROADCASTS_JOB_ID, replace_existing=True, max_instances=1, coalesce=True)
     scheduler.add_job("bot.timing.scheduler:retention_job", "interval", hours=1, id="carertext-retention",
                       replace_existing=True, max_instances=1, coalesce=True)
 
