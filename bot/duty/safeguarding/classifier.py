@@ -28,7 +28,7 @@ CATEGORIES = ("none", "suicide_self_harm", "cared_for_self_risk", "harm_by_carer
 TIERS = ("none", "strain", "risk_disclosed", "danger_now")
 # The head's bar for each tier, set by five-fold cross-validation on the training corpus alone (never on
 # the held-out sets): a risk tier for the top 2% of ordinary messages, a safety question for the top 5%.
-RISK_BAR = 0.78
+RISK_BAR = 0.77
 STRAIN_BAR = 0.75
 DANGER_BAR = 0.5
 HEAD_FORMAT = 3  # raised when what the head holds or how it is trained changes
