@@ -158,10 +158,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "whatsapp-buttons":
         sys.exit(whatsapp_buttons(settings))
     elif args.command == "train-safeguarding":
-        from bot.duty.safeguarding.classifier import build, head_path
+        from bot.duty.safeguarding.classifier import build
 
-        build()  # verifies the model's checksums; trains only when the corpus changed
-        print(head_path())
+        build(settings)  # verifies the model's checksums; trains only when the corpus changed
+        print(settings.safeguarding_model)
     elif args.command == "run":
         from bot.launcher import run_all
 

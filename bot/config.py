@@ -111,6 +111,10 @@ class Settings:
     report_abandoned_after_days: int = 14
     # Choices go to WhatsApp carers as buttons inside the 24h window, once `carertext whatsapp-buttons` has made them.
     whatsapp_buttons: bool = True
+    # The risk classifier's trained heads (`make model` trains them), and the dialogue model's project,
+    # whose examples are ordinary talk for the classifier too.
+    safeguarding_model: str = str(ROOT / ".cache" / "safeguarding-head.npz")
+    rasa_project: str = str(ROOT / "rasa_project")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

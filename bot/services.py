@@ -41,7 +41,7 @@ class Services:
         from bot.messaging.outbox import Outbox
 
         if self.screen is None:
-            self.screen = shared_screen()
+            self.screen = shared_screen(self.settings)
         self.outbox = Outbox(self.db, self.sender, self.settings, self.clock)
         self.outbox.mailer = self.mailer
         self.outbox.chat = self.chat

@@ -5,15 +5,18 @@ the recall it keeps; the held-out sets are never read here, so they stay a fair 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from bot.config import Settings
 from bot.duty.safeguarding.classifier import TIERS, Head, guarded, load_corpus, spans
 from bot.duty.safeguarding.encoder import shared
 
 
 def cross_validate(folds: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each training message read by a head that never saw it: (p_risk, p_strain, expected tier)."""
-    encoder, rows = shared(), load_corpus()
+    encoder, rows = shared(), load_corpus(Path(Settings.from_env().rasa_project))
     order = np.random.default_rng(seed).permutation(len(rows))
     p_risk, p_strain = np.zeros(len(rows)), np.zeros(len(rows))
     for fold in np.array_split(order, folds):

@@ -55,14 +55,15 @@ _shared: Screen | None = None
 _lock = threading.Lock()
 
 
-def shared_screen() -> Screen:
+def shared_screen(settings=None) -> Screen:
     """The process's screen, with the classifier loaded (or trained from the corpus) on first use."""
     global _shared
     with _lock:
         if _shared is None:
+            from bot.config import Settings
             from bot.duty.safeguarding.classifier import build
 
-            _shared = Screen(build())
+            _shared = Screen(build(settings or Settings.from_env()))
         return _shared
 
 

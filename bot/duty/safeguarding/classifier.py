@@ -14,15 +14,12 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from bot.config import ROOT
 from bot.duty.safeguarding.encoder import Encoder, shared
 from bot.duty.safeguarding.phrases import CONTEXT, IDIOMS_COMPILED, NEGATED, normalise
 
 log = logging.getLogger("carertext.safeguarding")
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-# The dialogue model's examples are ordinary talk for the head too; an installed package finds them here.
-RASA_NLU = Path(os.environ.get("RASA_PROJECT", str(ROOT / "rasa_project"))) / "data" / "nlu"
 CATEGORIES = ("none", "suicide_self_harm", "cared_for_self_risk", "harm_by_carer", "harm_to_carer",
               "abuse_of_cared_for", "medical_emergency", "breaking_point")
 TIERS = ("none", "strain", "risk_disclosed", "danger_now")
@@ -111,7 +108,7 @@ class Lexicon:
         return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
 
 
-def load_corpus() -> list[dict]:
+def load_corpus(rasa_project: Path) -> list[dict]:
     """The labelled messages in the repository: risks, ordinary talk, and the dialogue model's examples."""
     rows: list[dict] = []
     for path in sorted(CORPUS.glob("*.jsonl")):
@@ -123,7 +120,7 @@ def load_corpus() -> list[dict]:
                              "category": row["category"] if tier != "none" else "none"})
     # Every example the dialogue model learns commands and answers from is ordinary talk, except its
     # own safeguarding intent, which is the screen's to catch.
-    for path in sorted(RASA_NLU.glob("*.yml")):
+    for path in sorted((rasa_project / "data" / "nlu").glob("*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
             if "intent" not in block or block["intent"] == "safeguarding":
                 continue
@@ -259,16 +256,11 @@ class RiskClassifier:
         return Reading(tier, categories, p_risk, p_danger)
 
 
-def head_path() -> Path:
-    """Where the trained head lives: built beside the dialogue model, by the same setup step."""
-    return Path(os.environ.get("SAFEGUARDING_MODEL", str(ROOT / ".cache" / "safeguarding-head.npz")))
-
-
-def build(path: Path | None = None, encoder: Encoder | None = None) -> RiskClassifier:
+def build(settings, encoder: Encoder | None = None) -> RiskClassifier:
     """The classifier, trained from the corpus now if the head on disk is missing or out of date."""
     encoder = encoder or shared()
-    path = path or head_path()
-    rows = load_corpus()
+    path = Path(settings.safeguarding_model)
+    rows = load_corpus(Path(settings.rasa_project))
     digest = corpus_digest(rows)
     head = Head.load(path, digest)
     if head is None:
