@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.config import Settings
-from bot.duty.safeguarding.classifier import TIERS, Head, guarded, load_corpus, spans
+from bot.duty.safeguarding.classifier import TIERS, Head, RiskClassifier, load_corpus
 from bot.duty.safeguarding.encoder import shared
 
 
@@ -21,17 +21,12 @@ def cross_validate(folds: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     p_risk, p_strain = np.zeros(len(rows)), np.zeros(len(rows))
     for fold in np.array_split(order, folds):
         held = set(fold.tolist())
-        head = Head.train(encoder, [r for i, r in enumerate(rows) if i not in held])
+        classifier = RiskClassifier(encoder, Head.train(encoder, [r for i, r in enumerate(rows) if i not in held]))
         for i in fold:
-            text = " ".join(rows[i]["text"].split())
-            parts = spans(text)
-            keep = np.array([not guarded(text[a:b]) for a, b in parts])
-            if not keep.any():
-                continue
-            _, tier_p = head.probabilities(head.features(encoder, text, parts))
-            tier_p = tier_p[keep]
-            risk = tier_p[:, 2] + tier_p[:, 3]
-            p_risk[i], p_strain[i] = risk.max(), (tier_p[:, 1] + risk).max()
+            _, tier_p = classifier.span_probabilities(rows[i]["text"])
+            if len(tier_p):
+                risk = tier_p[:, 2] + tier_p[:, 3]
+                p_risk[i], p_strain[i] = risk.max(), (tier_p[:, 1] + risk).max()
     return p_risk, p_strain, np.array([TIERS.index(r["tier"]) for r in rows])
 
 

@@ -8,8 +8,10 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from bot.duty.safeguarding.phrases import TIER_ORDER
+
 HELDOUT = Path(__file__).resolve().parent / "heldout"
-ORDER = ("none", "strain", "risk_disclosed", "danger_now")
+ORDER = TIER_ORDER
 # Targets the product is held to (docs/safeguarding.md), printed as met or not.
 MIN_RISK_RECALL = 0.98
 MAX_DANGER_BELOW_RISK = 0

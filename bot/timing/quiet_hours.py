@@ -29,7 +29,8 @@ def parse_schedule(text: str) -> list[timedelta]:
     return delays
 
 
-def _clock_minutes(text: str) -> int:
+def clock_minutes(text: str) -> int:
+    """Minutes into the day of a clock time ("21:00", "8")."""
     hours, _, minutes = text.strip().partition(":")
     return int(hours) * 60 + int(minutes or 0)
 
@@ -47,7 +48,7 @@ class QuietHours:
         if not text.strip():
             return cls(0, 0)
         start, _, end = text.partition("-")
-        return cls(_clock_minutes(start), _clock_minutes(end))
+        return cls(clock_minutes(start), clock_minutes(end))
 
     def open_ranges(self) -> list[tuple[int, int]]:
         """The minutes of a day outside quiet hours, as [start, end) ranges."""

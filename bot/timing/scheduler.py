@@ -21,42 +21,49 @@ BROADCASTS_JOB_ID = "carertext-broadcasts-tick"
 _services = None
 
 
-def tick_job() -> None:
-    """Hand due reminders to the outbox and send what is due; a bad moment is logged, not fatal."""
+def _run(name: str, work) -> None:
+    """Run one job against this process's services; a bad moment is logged and the next run tries again."""
     if _services is None:
         return
     try:
-        result = reminders.tick(_services)
-        if result.handed or result.rescheduled or result.skipped or result.rerouted:
-            log.info("tick handed=%s rescheduled=%s skipped=%s rerouted=%s sent=%s", result.handed,
-                     result.rescheduled, result.skipped, result.rerouted, result.sent)
-    except Exception:  # the database may be restarting: the next tick tries again, nothing is lost
-        log.exception("reminder tick failed")
+        work(_services)
+    except Exception:  # the database may be restarting: nothing is lost, the work is still due
+        log.exception("%s failed", name)
+
+
+def _reminders(services) -> None:
+    result = reminders.tick(services)
+    if result.handed or result.rescheduled or result.skipped or result.rerouted:
+        log.info("tick handed=%s rescheduled=%s skipped=%s rerouted=%s sent=%s", result.handed,
+                 result.rescheduled, result.skipped, result.rerouted, result.sent)
+
+
+def _broadcasts(services) -> None:
+    result = broadcasts.tick(services)
+    if result.started or result.queued or result.skipped or result.finished:
+        log.info("broadcast tick started=%s queued=%s skipped=%s finished=%s", result.started, result.queued,
+                 result.skipped, result.finished)
+
+
+def _retention(services) -> None:
+    erased = retention.erase_expired(services)
+    if erased:
+        log.info("retention erased=%s", erased)
+
+
+def tick_job() -> None:
+    """Hand due reminders to the outbox and send what is due."""
+    _run("reminder tick", _reminders)
 
 
 def broadcasts_job() -> None:
-    """Put the due part of each running broadcast in the outbox; a bad moment is logged, the next tick carries on."""
-    if _services is None:
-        return
-    try:
-        result = broadcasts.tick(_services)
-        if result.started or result.queued or result.skipped or result.finished:
-            log.info("broadcast tick started=%s queued=%s skipped=%s finished=%s", result.started, result.queued,
-                     result.skipped, result.finished)
-    except Exception:
-        log.exception("broadcast tick failed")
+    """Put the due part of each running broadcast in the outbox."""
+    _run("broadcast tick", _broadcasts)
 
 
 def retention_job() -> None:
-    """Erase personal data kept past RETENTION_DAYS after a case closed."""
-    if _services is None:
-        return
-    try:
-        erased = retention.erase_expired(_services)
-        if erased:
-            log.info("retention erased=%s", erased)
-    except Exception:  # the next run tries again; erasure is idempotent
-        log.exception("retention job failed")
+    """Erase personal data kept past RETENTION_DAYS after a case closed (idempotent)."""
+    _run("retention job", _retention)
 
 
 def add_tick(scheduler: BaseScheduler, seconds: float) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.timing.clock import as_utc
+from bot.timing.quiet_hours import clock_minutes
 
 log = logging.getLogger("carertext.working_days")
 
@@ -70,7 +71,6 @@ def duty_team_open(when: datetime, settings) -> bool:
     """Whether the duty team is in: a working day, within DUTY_HOURS, on the council's clock."""
     calendar = for_settings(settings)
     local = as_utc(when).astimezone(calendar.zone)
-    start, _, end = settings.duty_hours.partition("-")
+    opens, _, closes = settings.duty_hours.partition("-")
     minute = local.hour * 60 + local.minute
-    opens, closes = (int(t.split(":")[0]) * 60 + int(t.split(":")[1]) for t in (start.strip(), end.strip()))
-    return calendar.is_working(local.date()) and opens <= minute < closes
+    return calendar.is_working(local.date()) and clock_minutes(opens) <= minute < clock_minutes(closes)

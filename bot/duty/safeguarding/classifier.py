@@ -15,14 +15,14 @@ import numpy as np
 import yaml
 
 from bot.duty.safeguarding.encoder import Encoder, shared
-from bot.duty.safeguarding.phrases import CONTEXT, IDIOMS_COMPILED, NEGATED, normalise
+from bot.duty.safeguarding.phrases import CONTEXT, IDIOMS_COMPILED, NEGATED, TIER_ORDER, normalise
 
 log = logging.getLogger("carertext.safeguarding")
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 CATEGORIES = ("none", "suicide_self_harm", "cared_for_self_risk", "harm_by_carer", "harm_to_carer",
               "abuse_of_cared_for", "medical_emergency", "breaking_point")
-TIERS = ("none", "strain", "risk_disclosed", "danger_now")
+TIERS = TIER_ORDER
 # The head's bar for each tier, set by five-fold cross-validation on the training corpus alone (never on
 # the held-out sets): a risk tier for the top 2% of ordinary messages, a safety question for the top 5%.
 RISK_BAR = 0.77
@@ -140,7 +140,7 @@ def corpus_digest(rows: list[dict]) -> str:
 
 
 def _softmax_regression(x: np.ndarray, y: np.ndarray, classes: int, l2: float = 1e-4,
-                        steps: int = 400, rate: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+                        steps: int = 400, rate: float = 0.005) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression by full-batch gradient descent, classes weighted to balance."""
     n, d = x.shape
     x = np.ascontiguousarray(x, dtype=np.float32)
@@ -162,7 +162,7 @@ def _softmax_regression(x: np.ndarray, y: np.ndarray, classes: int, l2: float = 
             m += 0.1 * grad
             v *= 0.999
             v += 0.001 * grad * grad
-            param -= rate * 0.01 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+            param -= rate * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
     return w, b
 
 
@@ -225,16 +225,20 @@ class RiskClassifier:
     def __init__(self, encoder: Encoder, head: Head):
         self.encoder, self.head = encoder, head
 
-    def read(self, text: str) -> Reading:
+    def span_probabilities(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Kind and tier probabilities of each span that may be a disclosure (rows), for read and calibration."""
         text = " ".join(text.split())
-        parts = spans(text)
-        cat_p, tier_p = self.head.probabilities(self.head.features(self.encoder, text, parts))
         # A clause that denies a risk or tells another's story is not read as a disclosure (the phrases
         # set the same ones aside); the rest of the message still is.
-        keep = np.array([not guarded(text[a:b]) for a, b in parts])
-        if not keep.any():
+        parts = [(a, b) for a, b in spans(text) if not guarded(text[a:b])]
+        if not parts:
+            return np.zeros((0, len(CATEGORIES))), np.zeros((0, len(TIERS)))
+        return self.head.probabilities(self.head.features(self.encoder, text, parts))
+
+    def read(self, text: str) -> Reading:
+        cat_p, tier_p = self.span_probabilities(text)
+        if not len(tier_p):
             return Reading("none", (), 0.0, 0.0)
-        cat_p, tier_p = cat_p[keep], tier_p[keep]
         p_risk_each = tier_p[:, 2] + tier_p[:, 3]
         worst = int(np.argmax(p_risk_each + tier_p[:, 1] * 0.01))
         p_risk, p_danger = float(p_risk_each.max()), float(tier_p[:, 3].max())

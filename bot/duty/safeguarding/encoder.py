@@ -89,8 +89,8 @@ class Encoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """One unit vector per text (mean of the token states, as the model was trained to be used)."""
-        return np.vstack([v for v in self.encode_spans(texts, [[(0, len(t))] for t in texts])]) if texts else \
-            np.zeros((0, HIDDEN), dtype=np.float32)
+        vectors = self.encode_spans(texts, [[(0, len(t))] for t in texts])
+        return np.vstack(vectors) if vectors else np.zeros((0, HIDDEN), dtype=np.float32)
 
     def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[np.ndarray]:
         """For each text, one unit vector per character span: its tokens' states, read in the whole text.
