@@ -10,18 +10,20 @@ from pathlib import Path
 import numpy as np
 
 from bot.config import Settings
-from bot.duty.safeguarding.classifier import TIERS, Head, RiskClassifier, load_corpus
+from bot.duty.safeguarding.classifier import TIERS, Head, RiskClassifier, load_corpus, training_spans
 from bot.duty.safeguarding.encoder import shared
 
 
 def cross_validate(folds: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each training message read by a head that never saw it: (p_risk, p_strain, expected tier)."""
     encoder, rows = shared(), load_corpus(Path(Settings.from_env().rasa_project))
+    vectors = encoder.encode_spans(*training_spans(rows))  # once: each fold's head reads the same vectors
     order = np.random.default_rng(seed).permutation(len(rows))
     p_risk, p_strain = np.zeros(len(rows)), np.zeros(len(rows))
     for fold in np.array_split(order, folds):
         held = set(fold.tolist())
-        classifier = RiskClassifier(encoder, Head.train(encoder, [r for i, r in enumerate(rows) if i not in held]))
+        kept = [i for i in range(len(rows)) if i not in held]
+        classifier = RiskClassifier(encoder, Head.train(encoder, [rows[i] for i in kept], [vectors[i] for i in kept]))
         for i in fold:
             _, tier_p = classifier.span_probabilities(rows[i]["text"])
             if len(tier_p):

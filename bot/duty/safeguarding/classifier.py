@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from scipy import sparse
 
 from bot.duty.safeguarding.encoder import Encoder, shared
 from bot.duty.safeguarding.phrases import CONTEXT, IDIOMS_COMPILED, NEGATED, TIER_ORDER, normalise
@@ -25,10 +26,14 @@ CATEGORIES = ("none", "suicide_self_harm", "cared_for_self_risk", "harm_by_carer
 TIERS = TIER_ORDER
 # The head's bar for each tier, set by five-fold cross-validation on the training corpus alone (never on
 # the held-out sets): a risk tier for the top 2% of ordinary messages, a safety question for the top 5%.
-RISK_BAR = 0.77
-STRAIN_BAR = 0.75
+RISK_BAR = 0.785
+STRAIN_BAR = 0.664
 DANGER_BAR = 0.5
-HEAD_FORMAT = 3  # raised when what the head holds or how it is trained changes
+HEAD_FORMAT = 4  # raised when what the head holds or how it is trained changes
+# How strongly the head is held back from fitting the corpus word for word (inverse; set by cross-validation).
+C_REGULARISATION = 10.0
+# Letter pieces count for a little less than whole words and meaning: they help with spelling, not sense.
+CHAR_SCALE = 0.7
 # Long answers bury disclosures: each clause and each window of this many words is read on its own too.
 WINDOW_WORDS = 14
 
@@ -81,31 +86,51 @@ def tokens(text: str) -> list[str]:
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:])]
 
 
-class Lexicon:
-    """Word and word-pair weights (tf-idf) learnt from the corpus: the wording beside the meaning."""
+def char_grams(text: str) -> list[str]:
+    """Pieces of three to five letters inside each word: misspellings and text-speak share most of them."""
+    grams = []
+    for word in text.lower().split():
+        word = f" {word} "
+        for n in range(3, 6):
+            grams += [word[i:i + n] for i in range(max(len(word) - n + 1, 1))]
+    return grams
 
-    def __init__(self, vocabulary: list[str], idf: np.ndarray):
-        self.vocabulary, self.idf = vocabulary, idf.astype(np.float32)
+
+class Lexicon:
+    """Weights (tf-idf) of the pieces a message is made of, learnt from the corpus: the wording beside the meaning."""
+
+    def __init__(self, vocabulary: list[str], idf: np.ndarray, pieces, scale: float = 1.0):
+        self.vocabulary, self.idf, self.pieces, self.scale = vocabulary, idf.astype(np.float32), pieces, scale
         self.index = {w: i for i, w in enumerate(vocabulary)}
 
     @classmethod
-    def learn(cls, texts: list[str]) -> "Lexicon":
+    def learn(cls, texts: list[str], pieces, scale: float = 1.0) -> "Lexicon":
         df: dict[str, int] = {}
         for text in texts:
-            for tok in set(tokens(text)):
+            for tok in set(pieces(text)):
                 df[tok] = df.get(tok, 0) + 1
         vocabulary = sorted(t for t, c in df.items() if c >= 2)
-        return cls(vocabulary, np.array([math.log(len(texts) / df[t]) for t in vocabulary]))
+        idf = np.array([math.log((1 + len(texts)) / (1 + df[t])) + 1 for t in vocabulary])
+        return cls(vocabulary, idf, pieces, scale)
 
-    def features(self, texts: list[str]) -> np.ndarray:
-        x = np.zeros((len(texts), len(self.vocabulary)), dtype=np.float32)
+    def features(self, texts: list[str]) -> sparse.csr_matrix:
+        rows, cols, values = [], [], []
         for row, text in enumerate(texts):
-            for tok in tokens(text):
+            counts: dict[int, int] = {}
+            for tok in self.pieces(text):
                 col = self.index.get(tok)
                 if col is not None:
-                    x[row, col] += 1.0
-        x *= self.idf
-        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+                    counts[col] = counts.get(col, 0) + 1
+            if not counts:
+                continue
+            found = np.fromiter(counts, dtype=np.int64)
+            weight = (1 + np.log(np.fromiter(counts.values(), dtype=np.float32))) * self.idf[found]
+            weight *= self.scale / np.linalg.norm(weight)
+            rows += [row] * len(found)
+            cols += found.tolist()
+            values += weight.tolist()
+        return sparse.csr_matrix((values, (rows, cols)), shape=(len(texts), len(self.vocabulary)),
+                                 dtype=np.float32)
 
 
 def load_corpus(rasa_project: Path) -> list[dict]:
@@ -139,66 +164,57 @@ def corpus_digest(rows: list[dict]) -> str:
     return h.hexdigest()[:16]
 
 
-def _softmax_regression(x: np.ndarray, y: np.ndarray, classes: int, l2: float = 1e-4,
-                        steps: int = 400, rate: float = 0.005) -> tuple[np.ndarray, np.ndarray]:
-    """Multinomial logistic regression by full-batch gradient descent, classes weighted to balance."""
-    n, d = x.shape
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    counts = np.bincount(y, minlength=classes).astype(np.float32)
-    weights = (n / (classes * np.maximum(counts, 1)))[y].astype(np.float32)
-    onehot = np.eye(classes, dtype=np.float32)[y]
-    w, b = np.zeros((d, classes), dtype=np.float32), np.zeros(classes, dtype=np.float32)
-    # Adam: converges in a few hundred steps on unit-length embeddings
-    m_w, v_w, m_b, v_b = (np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b))
-    for t in range(1, steps + 1):
-        logits = x @ w + b
-        logits -= logits.max(1, keepdims=True)
-        p = np.exp(logits)
-        p /= p.sum(1, keepdims=True)
-        g = (p - onehot) * weights[:, None] / weights.sum()
-        gw, gb = x.T @ g.astype(np.float32) + l2 * w, g.sum(0)
-        for param, grad, m, v in ((w, gw, m_w, v_w), (b, gb, m_b, v_b)):
-            m *= 0.9
-            m += 0.1 * grad
-            v *= 0.999
-            v += 0.001 * grad * grad
-            param -= rate * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+def training_spans(rows: list[dict]) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """Each message, and the spans it teaches from: an ordinary message's clauses and windows are ordinary too."""
+    texts = [" ".join(r["text"].split()) for r in rows]
+    return texts, [spans(t) if r["tier"] == "none" else [(0, len(t))] for t, r in zip(texts, rows)]
+
+
+def _logistic(x: sparse.csr_matrix, y: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression fitted to convergence, classes weighted to balance."""
+    from sklearn.linear_model import LogisticRegression  # training only: reading needs NumPy alone
+
+    model = LogisticRegression(C=C_REGULARISATION, max_iter=3000, class_weight="balanced").fit(x, y)
+    w = np.zeros((x.shape[1], classes), dtype=np.float32)
+    b = np.full(classes, -30.0, dtype=np.float32)  # a class the corpus lacks is never read
+    w[:, model.classes_], b[model.classes_] = model.coef_.T, model.intercept_
     return w, b
 
 
 class Head:
     """Two small readers on meaning and wording: which kind of risk, and how serious."""
 
-    def __init__(self, lexicon: Lexicon, cat_w, cat_b, tier_w, tier_b):
-        self.lexicon = lexicon
+    def __init__(self, words: Lexicon, chars: Lexicon, cat_w, cat_b, tier_w, tier_b):
+        self.words, self.chars = words, chars
         self.cat_w, self.cat_b, self.tier_w, self.tier_b = cat_w, cat_b, tier_w, tier_b
 
-    def features(self, encoder: Encoder, text: str, parts: list[tuple[int, int]]) -> np.ndarray:
-        vectors = encoder.encode_spans([text], [parts])[0]
-        return np.hstack([vectors, self.lexicon.features([text[a:b] for a, b in parts])])
+    def features(self, vectors: np.ndarray, span_texts: list[str]) -> sparse.csr_matrix:
+        return sparse.hstack([sparse.csr_matrix(vectors), self.words.features(span_texts),
+                              self.chars.features(span_texts)], format="csr")
 
     @classmethod
-    def train(cls, encoder: Encoder, rows: list[dict]) -> "Head":
-        # An ordinary message's clauses and windows are ordinary too: they teach what harmless looks like.
-        texts = [" ".join(r["text"].split()) for r in rows]
-        parts = [spans(t) if r["tier"] == "none" else [(0, len(t))] for t, r in zip(texts, rows)]
-        vectors = encoder.encode_spans(texts, parts)
+    def train(cls, encoder: Encoder, rows: list[dict], vectors: list[np.ndarray] | None = None) -> "Head":
+        """Fit both readers; vectors, when given, are the encoder's reading of training_spans(rows)."""
+        texts, parts = training_spans(rows)
+        if vectors is None:
+            vectors = encoder.encode_spans(texts, parts)
         cats, tiers, span_texts = [], [], []
         for t, r, p in zip(texts, rows, parts):
             cats += [CATEGORIES.index(r["category"])] + [0] * (len(p) - 1)
             tiers += [TIERS.index(r["tier"])] + [0] * (len(p) - 1)
             span_texts += [t[a:b] for a, b in p]
-        lexicon = Lexicon.learn(texts)
-        x = np.hstack([np.vstack(vectors), lexicon.features(span_texts)])
-        cats, tiers = np.array(cats), np.array(tiers)
-        return cls(lexicon, *_softmax_regression(x, cats, len(CATEGORIES)),
-                   *_softmax_regression(x, tiers, len(TIERS)))
+        head = cls(Lexicon.learn(texts, tokens), Lexicon.learn(texts, char_grams, CHAR_SCALE), None, None, None, None)
+        x = head.features(np.vstack(vectors), span_texts)
+        head.cat_w, head.cat_b = _logistic(x, np.array(cats), len(CATEGORIES))
+        head.tier_w, head.tier_b = _logistic(x, np.array(tiers), len(TIERS))
+        return head
 
     def save(self, path: Path, digest: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.stem + ".tmp.npz")
         np.savez(tmp, cat_w=self.cat_w, cat_b=self.cat_b, tier_w=self.tier_w, tier_b=self.tier_b,
-                 vocabulary=np.array(self.lexicon.vocabulary), idf=self.lexicon.idf, digest=np.array(digest))
+                 words=np.array(self.words.vocabulary), words_idf=self.words.idf,
+                 chars=np.array(self.chars.vocabulary), chars_idf=self.chars.idf, digest=np.array(digest))
         os.replace(tmp, path)
 
     @classmethod
@@ -206,17 +222,24 @@ class Head:
         if not path.exists():
             return None
         data = np.load(path)
-        if str(data["digest"]) != digest:
+        if "digest" not in data or str(data["digest"]) != digest:
             return None
-        lexicon = Lexicon([str(w) for w in data["vocabulary"]], data["idf"])
-        return cls(lexicon, data["cat_w"], data["cat_b"], data["tier_w"], data["tier_b"])
+        words = Lexicon([str(w) for w in data["words"]], data["words_idf"], tokens)
+        chars = Lexicon([str(w) for w in data["chars"]], data["chars_idf"], char_grams, CHAR_SCALE)
+        return cls(words, chars, data["cat_w"], data["cat_b"], data["tier_w"], data["tier_b"])
 
-    def probabilities(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        def softmax(z):
+    def probabilities(self, vectors: np.ndarray, span_texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Kind and tier probabilities of each span; the three parts are weighed apart, sparse ones sparsely."""
+        split = [vectors.shape[1], vectors.shape[1] + len(self.words.vocabulary)]
+        words, chars = self.words.features(span_texts), self.chars.features(span_texts)
+
+        def softmax(w, b):
+            top, mid, low = np.split(w, split)
+            z = vectors @ top + words @ mid + chars @ low + b
             z = z - z.max(-1, keepdims=True)
             e = np.exp(z)
             return e / e.sum(-1, keepdims=True)
-        return softmax(x @ self.cat_w + self.cat_b), softmax(x @ self.tier_w + self.tier_b)
+        return softmax(self.cat_w, self.cat_b), softmax(self.tier_w, self.tier_b)
 
 
 class RiskClassifier:
@@ -233,7 +256,8 @@ class RiskClassifier:
         parts = [(a, b) for a, b in spans(text) if not guarded(text[a:b])]
         if not parts:
             return np.zeros((0, len(CATEGORIES))), np.zeros((0, len(TIERS)))
-        return self.head.probabilities(self.head.features(self.encoder, text, parts))
+        vectors = self.encoder.encode_spans([text], [parts])[0]
+        return self.head.probabilities(vectors, [text[a:b] for a, b in parts])
 
     def read(self, text: str) -> Reading:
         cat_p, tier_p = self.span_probabilities(text)
