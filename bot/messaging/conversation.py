@@ -453,8 +453,9 @@ class Conversations:
     def _on_handoff(self, session, now, carer, conv, msg, ev) -> None:
         reason = ev.get("reason") or "asked_for_person"
         if reason == "safeguarding" and msg is not None:
-            # The NLU's second net: the same crisis path as the screen, at the risk-disclosed tier.
-            self._crisis(session, carer, conv, msg, Concern(Tier.RISK_DISCLOSED, tuple(ev.get("flags") or ("nlu",))))
+            # The NLU's second net, on a message the screen passed: the two disagree, so it is the uncertain
+            # tier (are you safe? and a person soon), not a crisis reply to an everyday answer.
+            self._safety_check(session, carer, conv, msg, Concern(Tier.STRAIN, tuple(ev.get("flags") or ("nlu",))))
             return
         handoffs.open_handoff(session, now, carer=carer, conversation=conv, reason=reason,
                               trigger_message_id=msg.id if msg is not None else None)

@@ -560,9 +560,12 @@ class Conversation:
         self.set(assessment_status="with_person", pending_erase=False)
 
     def do_safeguarding(self) -> None:
-        """The NLU heard a risk the gateway's screen did not: the gateway answers it and pauses the questions."""
+        """The NLU heard a risk the gateway's screen did not: the gateway asks whether they are safe.
+
+        The message is not stored as an answer and the question stays where it was, so "yes, I am safe"
+        carries on with it; "no" reaches the crisis reply and a person at once."""
         self.r.event("handoff", reason="safeguarding", flags=["nlu"])
-        self.set(assessment_status="with_person", pending_erase=False)
+        self.set(pending_erase=False)
 
     def do_opt_out(self) -> None:
         self.r.event("opt_out")

@@ -354,14 +354,17 @@ def test_an_answer_that_sounds_like_pause_is_an_answer_but_got_to_go_pauses():
     assert c.said() == ["pause_goodbye"]
 
 
-def test_the_nlu_safeguarding_intent_hands_off_even_inside_a_long_free_text_answer():
+def test_the_nlu_safeguarding_intent_is_heard_even_inside_a_long_free_text_answer():
     c = started()
     for _ in range(5):
         c.answer_current()
     text = "washing dressing meals meds and some nights I think they would all be better off without me"
+    waiting_on = c.slots["current_question"]
     c.says(text, "safeguarding", 0.55)
     assert c.events("handoff") == [{"event": "handoff", "reason": "safeguarding", "flags": ["nlu"]}]
-    assert not c.events("answer") and c.slots["assessment_status"] == "with_person"
+    # the gateway asks whether they are safe; the question waits for them
+    assert not c.events("answer") and c.slots["assessment_status"] == "in_progress"
+    assert c.slots["current_question"] == waiting_on
 
 
 def test_no_texts_at_the_first_message_stops_and_asks_a_person_to_find_another_way():

@@ -88,3 +88,16 @@ def test_no_texts_at_first_contact_stops_and_a_person_finds_another_way(carer, l
     assert len(replies) == 1 and "not text you again" in replies[0]
     with live.db.session() as s:
         assert [(h.reason, h.urgency) for h in s.scalars(select(Handoff))] == [("unsafe_to_text", "soon")]
+
+
+def test_a_risk_only_the_dialogue_model_hears_asks_if_safe_and_keeps_the_question(carer, live, twilio):
+    c = carer("+447700900405")
+    qid = c.answer_until(c.start(), stop_at="hours_week")
+    live.screen = lambda text: None  # the gateway's screen passes it; the NLU's second net does not
+    replies = c.say("my brother has been taking dads pension every week and dad's got no food in")
+    assert len(replies) == 1 and "are you safe right now" in replies[0].lower()
+    with live.db.session() as s:
+        assert [(h.reason, h.urgency) for h in s.scalars(select(Handoff))] == [("safety_check", "soon")]
+        assert qid not in s.scalars(select(Answer.question_id)).all()  # not taken as an answer
+    replies = c.say("yes")
+    assert c.question(replies) == qid  # the same question again
