@@ -43,6 +43,8 @@ db: $(VENV)/.installed
 # Understanding on the held-out sets (docs/safeguarding.md); exits non-zero under the targets.
 eval: setup model
 	$(BIN)/python -m bench.eval
+	SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2 .venv-rasa/bin/python -W ignore \
+	  -m bench.eval.commands "$$(scripts/train_rasa.sh)"
 
 bench: setup model
 	TEST_POSTGRES_URL="$(TEST_POSTGRES_URL)" $(BIN)/python -m bench $(BENCH_ARGS)
