@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "support_offered": [],
 }
 
+SURE_OF_RISK = 0.9
 IN_ASSESSMENT = {"in_progress", "resume_pending", "paused"}
 RECAP_AFTER_HOURS = 3.0
 REVIEW_AFTER_HOURS = 48.0
@@ -164,7 +165,9 @@ class Conversation:
         if self.status == "awaiting_consent" and re.search(NO_TEXTS, t):
             return "answer"  # the first message's way out, not an opt-out: a person finds another way
         if command == "safeguarding":
-            return command  # the second net: never demoted to an answer, whatever the question
+            # The second net, whatever the question, when the model is sure: below that it hears risk in
+            # about one everyday answer in ten, and the gateway's screen has already read the message.
+            return command if self.turn.confidence >= SURE_OF_RISK else "answer"
         if picked_number(self.turn.text) is not None and self.awaits_choice():
             return "answer"  # a tapped button ("2. Not now") picks a choice, whatever its words sound like
         if t in KEYWORDS:

@@ -360,11 +360,20 @@ def test_the_nlu_safeguarding_intent_is_heard_even_inside_a_long_free_text_answe
         c.answer_current()
     text = "washing dressing meals meds and some nights I think they would all be better off without me"
     waiting_on = c.slots["current_question"]
-    c.says(text, "safeguarding", 0.55)
+    c.says(text, "safeguarding", 0.93)
     assert c.events("handoff") == [{"event": "handoff", "reason": "safeguarding", "flags": ["nlu"]}]
     # the gateway asks whether they are safe; the question waits for them
     assert not c.events("answer") and c.slots["assessment_status"] == "in_progress"
     assert c.slots["current_question"] == waiting_on
+
+
+def test_an_unsure_risk_intent_is_read_as_the_answer_it_probably_is():
+    c = started()
+    while c.slots["current_question"] != "anything_else":
+        c.answer_current()
+    c.says("only that the stairlift broke and nobody has come to fix it", "safeguarding", 0.6)
+    assert c.events("answer")[0]["question"] == "anything_else"
+    assert [h["reason"] for h in c.events("handoff")] == ["completed"]  # the review, not a risk
 
 
 def test_no_texts_at_the_first_message_stops_and_asks_a_person_to_find_another_way():
