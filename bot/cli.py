@@ -46,9 +46,10 @@ def worker(settings: Settings) -> None:
 
 def scheduler(settings: Settings) -> None:
     """Run the one scheduler process (reminders, retention)."""
+    from bot import services as services_mod
     from bot.timing.scheduler import run_scheduler
 
-    run_scheduler(settings)
+    run_scheduler(services_mod.build(settings))
 
 
 def create_admin(settings: Settings, email: str) -> None:

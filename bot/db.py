@@ -16,37 +16,14 @@ from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 T = TypeVar("T")
 log = logging.getLogger("carertext.db")
-# Session key: work that may wait until a carer's reply has left (a list), when the session has one.
-AFTER_REPLY = "carertext.after_reply"
-# Session key: this unit of work has written (flushed) something, so its transaction holds locks.
+# Session key: this unit of work has written (flushed) something, so its transaction holds locks. Set by an
+# after_flush listener, the one place that sees every flush: session.info is SQLAlchemy's place for such a flag.
 WROTE = "carertext.wrote"
 
 
 def has_written(session: Session) -> bool:
     """Whether this unit of work has sent a write to the database yet (and so holds row locks)."""
     return bool(session.info.get(WROTE))
-
-
-def later(session: Session, work: Callable[[Session], None]) -> None:
-    """Run work(session) after this unit of work's reply has been sent, if it sends one; else now."""
-    pending = session.info.get(AFTER_REPLY)
-    if pending is None:
-        work(session)
-    else:
-        pending.append(work)
-
-
-def run_later(session: Session) -> None:
-    """Run the work deferred in this session, in the caller's transaction; a failure undoes only that work."""
-    pending = session.info.pop(AFTER_REPLY, None)
-    if not pending:
-        return
-    try:
-        with session.begin_nested():
-            for work in pending:
-                work(session)
-    except Exception:  # bookkeeping (reminders) must never undo or repeat a reply already sent
-        log.exception("work after a reply failed")
 
 
 _inserts: dict = {}

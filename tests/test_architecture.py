@@ -61,3 +61,32 @@ def test_bot_never_imports_flask():
         names = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module} | {
             a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert not any(n == "flask" or n.startswith("flask.") for n in names), path
+
+
+# The parts services.build wires together: made there and nowhere else in the product.
+PARTS = {"Outbox", "Conversations", "Reminders", "WindowRoutes", "SendGate"}
+
+
+def test_parts_are_built_only_in_the_composition_root():
+    built_elsewhere = []
+    for package in ("bot", "webhooks"):
+        for path in (ROOT / package).rglob("*.py"):
+            if path == ROOT / "bot" / "services.py":
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call):
+                    name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                    if name in PARTS:
+                        built_elsewhere.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    assert built_elsewhere == []
+
+
+def test_nothing_is_loaded_by_name():
+    """A reader follows services.build; no module is found by a string at run time."""
+    for package in ("bot", "webhooks"):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+            names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+            assert "importlib" not in names, path

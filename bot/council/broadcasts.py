@@ -336,6 +336,9 @@ def tick(services) -> TickResult:
         running = session.scalars(select(Broadcast.id).where(Broadcast.state == "running").order_by(Broadcast.id)).all()
     for broadcast_id in running:
         _slice(services, broadcast_id, result)
+    if result.started or result.queued or result.skipped or result.finished:
+        log.info("broadcast tick started=%s queued=%s skipped=%s finished=%s", result.started, result.queued,
+                 result.skipped, result.finished)
     return result
 
 
@@ -484,8 +487,9 @@ LOOK_AHEAD = timedelta(milliseconds=3)
 class SendGate:
     """Holds a broadcast message back until its sender is free, so however late the outbox runs, never faster than R."""
 
-    def __init__(self, services):
-        self.s = services
+    def __init__(self, settings, clock):
+        self.settings = settings
+        self.clock = clock
         # When each sender was last found busy until, in this process: until then the outbox claims none of
         # its broadcast messages only to put them back.
         self.busy_until: dict[str, datetime] = {}
@@ -493,22 +497,22 @@ class SendGate:
     def _ready_at(self, until: datetime) -> datetime:
         # Look again a little before the sender is free: reading the due list and claiming take about 3 ms,
         # which would otherwise be added to every gap (40.6/s at a rate of 50).
-        return until - min(LOOK_AHEAD, timedelta(seconds=0.25 / max(self.s.settings.send_rate_per_second, 1e-9)))
+        return until - min(LOOK_AHEAD, timedelta(seconds=0.25 / max(self.settings.send_rate_per_second, 1e-9)))
 
     def busy(self, kind: str, channel: str) -> bool:
         """Whether the sender of a broadcast message on this channel was last found busy until a moment to come."""
-        until = self.busy_until.get(sender_key(self.s.settings, channel)) if kind == "broadcast" else None
-        return until is not None and self.s.clock.now() < self._ready_at(until)
+        until = self.busy_until.get(sender_key(self.settings, channel)) if kind == "broadcast" else None
+        return until is not None and self.clock.now() < self._ready_at(until)
 
     def free_at(self) -> datetime | None:
         """The moment to look again for a sender found busy, while one is."""
-        now = self.s.clock.now()
+        now = self.clock.now()
         return min((m for m in map(self._ready_at, self.busy_until.values()) if m > now), default=None)
 
     def __call__(self, session: Session, message: Message) -> datetime | None:
         if message.kind != "broadcast":
             return None  # replies, reminders and alerts are never held by a broadcast
-        settings, now = self.s.settings, self.s.clock.now()
+        settings, now = self.settings, self.clock.now()
         quiet, zone = QuietHours.parse(settings.quiet_hours), ZoneInfo(settings.timezone)
         # Queued just before quiet hours or the end of the carer's own hours, sent late: when they open again.
         carer = session.get(Carer, message.carer_id) if message.carer_id else None
@@ -532,13 +536,6 @@ class SendGate:
                 return now + gap
         self.busy_until[key] = now + gap  # this send's slot
         return None
-
-
-def install(services) -> None:
-    """Put the broadcast gate in front of the outbox's sends."""
-    gate = SendGate(services)
-    services.outbox.before_send.append(gate)
-    services.outbox.before_claim.append(gate)
 
 
 # -- the report ------------------------------------------------------------------------------------

@@ -8,9 +8,11 @@ import re
 import socket
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable
+from functools import partial
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -20,7 +22,6 @@ from bot.messaging import outbox, whatsapp_buttons
 from bot.timing import working_days
 from bot.adapters.rasa_client import RasaUnavailable
 from bot.timing.clock import as_utc
-from bot.db import AFTER_REPLY, run_later
 from bot.messaging.inbox import LEASE_FREE, Claim
 from bot.models import Answer, Carer, Conversation, Message
 from bot.duty.safeguarding import Concern, Tier
@@ -59,6 +60,8 @@ TAKE_LEASE = (
 )
 
 EventHandler = Callable[[Session, Any, Carer, Conversation, Message, dict], None]
+# Work for after the reply on every carer's message, given the carer's id.
+InboundHook = Callable[[Session, int], None]
 
 
 def keyword(text: str) -> str:
@@ -78,14 +81,16 @@ class Turn:
     retry: bool
     rotate: bool
     metadata: dict = field(default_factory=dict)
-    after: list = field(default_factory=list)  # bookkeeping for after the reply has left (bot.db.later)
+    after: list = field(default_factory=list)  # bookkeeping for after the reply has left (outbox.Replies)
     outbox_clear: bool = False  # nothing waits to go to the carer: the first reply may leave before its record
 
 
 class Conversations:
     """Works through each carer's inbox in order, one worker per carer at a time."""
 
-    def __init__(self, services):
+    def __init__(self, services, *, on_inbound: Iterable[InboundHook] = (),
+                 events: Mapping[str, EventHandler] | None = None,
+                 after_reply: Mapping[str, EventHandler] | None = None):
         self.s = services
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         # Each worker thread leases as itself: threads of one process share this object, and a lease
@@ -100,7 +105,11 @@ class Conversations:
             "opt_in": self._on_opt_in,
             "contact_window": self._on_contact_window,
             "copy": self._on_copy,
+            **(events or {}),
         }
+        # Run once the reply has left, after the handler above (if any): bookkeeping off the reply path.
+        self.after_reply: dict[str, EventHandler] = dict(after_reply or {})
+        self.on_inbound = list(on_inbound)
 
     # -- claiming work -------------------------------------------------------------------------
 
@@ -171,18 +180,18 @@ class Conversations:
             claim = None  # waited long in the queue: renew the lease (still in its name) the usual way first
         try:
             while True:
-                with self.s.db.session() as session:
+                with self.s.db.session() as session, self._unit(None) as unit:
                     if claim is not None:
                         # Leased, stored as this attempt and read by the webhook: no statement runs here.
                         msg, conv, carer, previous_at = claim.message, claim.conversation, claim.carer, claim.previous_at
                         session.add_all((msg, conv, carer))
-                        turn = self._open(session, msg, carer, conv, previous_at, claim.outbox_clear,
+                        turn = self._open(session, unit, msg, carer, conv, previous_at, claim.outbox_clear,
                                           taken=True)
                         claim = None
                     else:
                         # Lease (or renew: a long burst must not let another worker in), the next message,
                         # its conversation and what comes before Rasa: one transaction on the reply path.
-                        outbox.expect_replies(session, carer_id)
+                        unit.carer_id = carer_id
                         if not self._lease_in(session, carer_id, owner):
                             return done  # another worker holds the carer: leave it to them
                         held = True
@@ -192,13 +201,30 @@ class Conversations:
                         msg, conv, carer, previous_at, outbox_busy = row
                         if msg.next_attempt_at is not None and as_utc(msg.next_attempt_at) > self.s.clock.now():
                             return done
-                        turn = self._open(session, msg, carer, conv, previous_at, not outbox_busy)
+                        turn = self._open(session, unit, msg, carer, conv, previous_at, not outbox_busy)
                 if turn is not None and not self._talk(turn):
                     return done
                 done += 1
         finally:
             if held:
                 self._release(carer_id, owner)
+
+    @contextmanager
+    def _unit(self, carer_id: int | None, after: list | None = None) -> Iterator[outbox.Replies]:
+        """One unit of work of a turn on this thread, which the unit queued in it are noted in."""
+        unit = self._thread.unit = outbox.Replies(carer_id, after=[] if after is None else after)
+        try:
+            yield unit
+        finally:
+            self._thread.unit = None
+
+    def _later(self, session: Session, work: Callable[[Session], None]) -> None:
+        """Run work once this thread's turn has sent its reply; at once outside a turn (the console)."""
+        unit = getattr(self._thread, "unit", None)
+        if unit is None:
+            work(session)
+        else:
+            unit.later(session, work)
 
     def _head(self, session: Session, carer_id: int):
         """The carer's oldest unfinished message, its conversation, the carer, when their message before it
@@ -207,8 +233,8 @@ class Conversations:
 
     # -- one message -----------------------------------------------------------------------------
 
-    def _open(self, session: Session, msg: Message, carer: Carer, conv: Conversation, previous_at,
-              outbox_clear: bool, taken: bool = False) -> Turn | None:
+    def _open(self, session: Session, unit: outbox.Replies, msg: Message, carer: Carer, conv: Conversation,
+              previous_at, outbox_clear: bool, taken: bool = False) -> Turn | None:
         """Everything before Rasa: opt-out, safeguarding, a person holding the conversation; None when done.
 
         taken: the webhook stored the message as this first attempt already."""
@@ -216,11 +242,11 @@ class Conversations:
         retry = msg.attempts > 0 and not taken
         if not taken:
             msg.state, msg.attempts = "processing", msg.attempts + 1
-        after = session.info[AFTER_REPLY] = []
+        after = unit.after
         text = (msg.body or "").strip()
         word = keyword(text)
-        for hook in self.s.on_inbound:
-            hook(session, carer, conv, msg)
+        for hook in self.on_inbound:
+            unit.later(session, partial(hook, carer_id=carer.id))
         if word in OPT_OUT_WORDS:
             self._opt_out(session, carer, conv, msg)
             return self._finish(session, msg)
@@ -256,7 +282,6 @@ class Conversations:
         if previous_at is not None:
             hours = round((as_utc(msg.created_at) - as_utc(previous_at)).total_seconds() / 3600, 2)
         key = msg.twilio_sid or f"m{msg.id}"
-        session.info.pop(AFTER_REPLY, None)
         return Turn(msg=msg, carer=carer, conv=conv, text=text, key=key, retry=retry, after=after,
                     outbox_clear=outbox_clear,
                     rotate=conv.turns_in_session >= settings.rasa_session_turns,
@@ -276,13 +301,11 @@ class Conversations:
             self._wait_for_rasa(turn.msg.id, str(exc))
             return False
         msg, carer, conv = turn.msg, turn.carer, turn.conv
-        with self.s.db.session() as session:
+        with self.s.db.session() as session, self._unit(carer.id, turn.after) as unit:
             # The rows read before the Rasa call are still current (the lease keeps other workers off
             # this carer); re-attaching them saves three round trips on the reply path.
             for row in (msg, carer, conv):
                 session.add(row)
-            outbox.expect_replies(session, carer.id)
-            session.info[AFTER_REPLY] = turn.after
             if turn.rotate:
                 conv.turns_in_session, conv.sessions_started = 0, conv.sessions_started + 1
             conv.turns_in_session += 1
@@ -293,8 +316,8 @@ class Conversations:
                 # The attempt before may have sent replies and died before writing them, and Rasa may not
                 # remember answering (a tracker lost with it): each is looked for at Twilio first.
                 outbox.mark_maybe_sent(session, carer.id)
-            elif turn.outbox_clear and self.s.outbox.send_unwritten(session, carer):
-                run_later(session)  # the reply has left: its bookkeeping goes in with the turn's record
+            elif turn.outbox_clear and self.s.outbox.send_unwritten(session, carer, unit):
+                unit.run_after(session)  # the reply has left: its bookkeeping goes in with the turn's record
             self._finish(session, msg)
         return True
 
@@ -303,15 +326,16 @@ class Conversations:
         conv = session.get(Conversation, msg.conversation_id)
         if conv is not None:
             conv.last_message_at = msg.created_at
+        unit = self._thread.unit
         # The first reply is claimed in this same transaction, so it leaves without another round trip.
-        first = self.s.outbox.claim_first(session)
+        first = self.s.outbox.claim_first(session, unit)
         session.commit()
         # Replies leave at once from this thread: no polling interval on the reply path.
         if first is not None:
-            self.s.outbox.send_claimed(session, first)
+            self.s.outbox.send_claimed(session, first, unit)
         self.s.outbox.send_for_carer(msg.carer_id)
-        if session.info.get(AFTER_REPLY):  # no reply was sent (or it failed): the work is still to do
-            run_later(session)
+        if unit.after:  # no reply was sent (or it failed): the work is still to do
+            unit.run_after(session)
             session.commit()
 
     def _wait_for_rasa(self, message_id: int, reason: str) -> None:
@@ -344,10 +368,15 @@ class Conversations:
             custom = item.get("custom")
             if isinstance(custom, dict) and custom.get("event"):
                 handler = self.event_handlers.get(custom["event"])
-                if handler is None:
+                follower = self.after_reply.get(custom["event"])
+                if handler is None and follower is None:
                     log.info("unknown rasa event %s ignored", custom["event"])
-                else:
-                    handler(session, self.s.clock.now(), carer, conv, msg, custom)
+                    continue
+                now = self.s.clock.now()
+                if handler is not None:
+                    handler(session, now, carer, conv, msg, custom)
+                if follower is not None:
+                    self._later(session, partial(follower, now=now, carer=carer, conv=conv, msg=msg, ev=custom))
             elif isinstance(custom, dict) and custom.get("say"):
                 body = self.s.catalogue.render(custom["say"], carer.language, custom.get("vars"),
                                                custom.get("choices"))
@@ -363,10 +392,13 @@ class Conversations:
     def _enqueue(self, session, carer, conv, msg, body: str, kind: str, content_sid: str | None = None,
                  content_variables: dict | None = None) -> None:
         # A reply goes back on the channel the carer used for that message.
-        outbox.enqueue(session, self.s.clock.now(), carer=carer, conversation=conv, body=body, kind=kind,
+        message = outbox.enqueue(session, self.s.clock.now(), carer=carer, conversation=conv, body=body, kind=kind,
                        in_reply_to=msg.id if msg is not None else None,
                        channel=msg.channel if msg is not None else None,
-                       content_sid=content_sid, content_variables=content_variables, flush=False)
+                                 content_sid=content_sid, content_variables=content_variables, flush=False)
+        unit = getattr(self._thread, "unit", None)
+        if unit is not None:
+            unit.queued(message)
 
     def _opt_out(self, session, carer: Carer, conv: Conversation, msg: Message) -> None:
         now = self.s.clock.now()

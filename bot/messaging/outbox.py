@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable, Iterable, Protocol
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -14,7 +16,7 @@ from bot.adapters.mailer import AlertFailed
 from bot.adapters.twilio_sender import Outgoing, SendFailed
 from bot.catalogue import segments
 from bot.timing.clock import as_utc
-from bot.db import has_written, run_later
+from bot.db import has_written
 from bot.models import Carer, Conversation, Message, StatusEvent
 
 log = logging.getLogger("carertext.outbox")
@@ -32,8 +34,6 @@ OUTSIDE_WINDOW = 63016
 EMAIL = "email"  # a staff alert's channel: sent by the mailer, never to a carer
 CHAT = "chat"  # a staff alert to the duty team's chat webhook (DUTY_WEBHOOK_URL), never to a carer
 STAFF_CHANNELS = (EMAIL, CHAT)
-# Session keys: the carer whose first reply this unit of work may claim, and that reply.
-REPLIES_FOR, FIRST_REPLY = "carertext.replies_for", "carertext.first_reply"
 
 
 # Claim a due message: pending and due, or sending by a sender that died (its lease has run out).
@@ -101,9 +101,58 @@ def enqueue(session: Session, now, *, carer: Carer | None, body: str | None, kin
     session.add(message)
     if flush:
         session.flush()
-    if carer is not None and session.info.get(REPLIES_FOR) == carer.id:
-        session.info.setdefault(FIRST_REPLY, message)
     return message
+
+
+@dataclass
+class Replies:
+    """One unit of work of a carer's turn: the first reply it queued, and work to do once that has left."""
+
+    carer_id: int | None  # whose first reply this unit of work may claim (claim_first); None: none is
+    first: Message | None = None
+    # Bookkeeping that may wait until the reply has left (reminders); None once it has run.
+    after: list[Callable[[Session], None]] | None = field(default_factory=list)
+
+    def queued(self, message: Message) -> None:
+        """Note a message queued in this unit of work: the carer's first is the one claim_first may take."""
+        if self.first is None and self.carer_id is not None and message.carer_id == self.carer_id:
+            self.first = message
+
+    def later(self, session: Session, work: Callable[[Session], None]) -> None:
+        """Run work(session) once this unit of work's reply has left; now, if it has already."""
+        if self.after is None:
+            work(session)
+        else:
+            self.after.append(work)
+
+    def run_after(self, session: Session) -> None:
+        """Run the deferred work in the caller's transaction; a failure undoes only that work."""
+        pending, self.after = self.after, None
+        if not pending:
+            return
+        try:
+            with session.begin_nested():
+                for work in pending:
+                    work(session)
+        except Exception:  # bookkeeping (reminders) must never undo or repeat a reply already sent
+            log.exception("work after a reply failed")
+
+
+class Gate(Protocol):
+    """Holds some messages back before they are claimed and sent (a broadcast's pace)."""
+
+    def busy(self, kind: str, channel: str) -> bool:
+        """Whether a message of this kind and channel would only be put back now: it is left unclaimed."""
+
+    def free_at(self) -> datetime | None:
+        """When to look again for a message busy() held, if one is held now."""
+
+    def __call__(self, session: Session, message: Message) -> datetime | None:
+        """Just before a send: a moment returned puts the message back until then."""
+
+
+# What to hand Twilio for free text to a closed WhatsApp window: (outgoing, None) or (None, why not).
+OutsideWindow = Callable[[Session, Message, Carer], tuple[Outgoing | None, str | None]]
 
 
 def window_open(carer: Carer | None, now) -> bool:
@@ -116,11 +165,6 @@ def approved_templates(settings) -> set[str]:
     """The Content sids WhatsApp approved (reminders, review, broadcasts): the only ones sent outside the window."""
     return {sid for sid in (settings.whatsapp_reminder_content_sid, settings.whatsapp_review_content_sid,
                             settings.whatsapp_broadcast_content_sid) if sid}
-
-
-def expect_replies(session: Session, carer_id: int) -> None:
-    """Remember the first message queued for this carer in this session, for claim_first."""
-    session.info[REPLIES_FOR] = carer_id
 
 
 def mark_maybe_sent(session: Session, carer_id: int) -> None:
@@ -166,24 +210,23 @@ def _same_message(found_body: str, outgoing: Outgoing) -> bool:
 class Outbox:
     """Claims due outbound messages and hands them to Twilio, with retries."""
 
-    def __init__(self, db, sender, settings, clock, on_outside_window=None):
+    def __init__(self, db, sender, settings, clock, *, mailer=None, chat=None, gates: Iterable[Gate] = (),
+                 on_settled: Iterable[Callable[[Session, Message], None]] = (),
+                 on_outside_window: OutsideWindow | None = None):
         self.db = db
         self.sender = sender
         self.settings = settings
         self.clock = clock
-        # Set by the reminders module: what to do with free text to a closed WhatsApp window.
-        self.on_outside_window = on_outside_window
         # Staff e-mail (bot/adapters/mailer.py), set when SMTP_URL is; the duty chat when DUTY_WEBHOOK_URL is.
-        self.mailer = None
-        self.chat = None
+        self.mailer = mailer
+        self.chat = chat
+        # Asked before a claim and before a send. A busy gate leaves the message unclaimed: claiming it only
+        # to put it back cost two row writes a message a pass.
+        self.gates = list(gates)
         # Called as hook(session, message) once a message is settled: sent, skipped or failed for good.
-        self.on_settled: list = []
-        # Called as hook(session, message) just before a send; a moment returned puts the message back until then.
-        self.before_send: list = []
-        # Asked as hook.busy(kind, channel) before a claim; True leaves the message unclaimed (a busy sender:
-        # claiming only to put it back cost two row writes a message a pass). hook.free_at() tells idle
-        # workers when to look again.
-        self.before_claim: list = []
+        self.on_settled = list(on_settled)
+        # Free text to a closed WhatsApp window: another way to send it, or why not (None: not sent).
+        self.on_outside_window = on_outside_window
 
     def due(self, limit: int = 100) -> list:
         """The next message of each carer that is due, oldest first, so one carer's replies keep order: rows
@@ -213,8 +256,8 @@ class Outbox:
         return list(rows)
 
     def waits_until(self) -> datetime | None:
-        """When to look again for a sender a before_claim hook holds, if one is held now."""
-        moments = [m for m in (hook.free_at() for hook in self.before_claim) if m is not None]
+        """When to look again for a sender a gate holds, if one is held now."""
+        moments = [m for m in (gate.free_at() for gate in self.gates) if m is not None]
         return min(moments, default=None)
 
     def send_due(self, limit: int = 100, interrupted=None, share: tuple[int, int] = (0, 1)) -> int:
@@ -231,7 +274,7 @@ class Outbox:
         mine, rest = due[k::n], [row for j, row in enumerate(due) if j % n != k]
         sent = 0
         for position, row in enumerate(mine + rest):
-            if any(hook.busy(row.kind, row.channel) for hook in self.before_claim):
+            if any(gate.busy(row.kind, row.channel) for gate in self.gates):
                 continue
             took = self._send_if_claimed(row.id)
             if took is None and position >= len(mine):
@@ -267,9 +310,9 @@ class Outbox:
         return session.scalars(CLAIM, {"p_id": message_id, "p_now": now,
                                        "p_until": now + sending_lease(self.settings)}).first()
 
-    def claim_first(self, session: Session) -> Message | None:
-        """Claim the first message queued in this transaction for the carer named by expect_replies, if next in line."""
-        first = session.info.pop(FIRST_REPLY, None)
+    def claim_first(self, session: Session, replies: Replies) -> Message | None:
+        """Claim the first message queued in this transaction for the carer of replies, if next in line."""
+        first, replies.first = replies.first, None
         if first is None:
             return None
         session.flush()  # the turn's replies, inserted together
@@ -283,27 +326,29 @@ class Outbox:
             set_committed_value(first, name, value)  # what the row now holds, without another write
         return first
 
-    def send_claimed(self, session: Session, message: Message) -> int:
-        """Send a message already claimed and committed in this session; 1 if Twilio took it."""
-        carer = session.get(Carer, message.carer_id) if message.carer_id else None
-        return self._send_claimed(session, message, carer)
+    def send_claimed(self, session: Session, message: Message, replies: Replies | None = None) -> int:
+        """Send a message already claimed and committed in this session; 1 if Twilio took it.
 
-    def send_unwritten(self, session: Session, carer: Carer) -> bool:
+        replies: the turn it is the first reply of, whose deferred work is written with its result."""
+        carer = session.get(Carer, message.carer_id) if message.carer_id else None
+        return self._send_claimed(session, message, carer, replies)
+
+    def send_unwritten(self, session: Session, carer: Carer, replies: Replies) -> bool:
         """Send the turn's first reply before anything of the turn is written; True if Twilio took it.
 
         Only while nothing waits ahead of it (the caller knows) and nothing has been written yet, so no
         lock is held over the call. A crash between the send and the turn's commit leaves the carer's
         message to be retried: Rasa gives the same replies again, and each is looked for at Twilio before
         it is sent (mark_maybe_sent), so none goes twice."""
-        first = session.info.get(FIRST_REPLY)
+        first = replies.first
         if first is None or first.channel in STAFF_CHANNELS or has_written(session):
             return False
         if first.channel == "whatsapp" and not window_open(carer, self.clock.now()):
             return False  # _outgoing would rewrite it for a closed window: the usual path does that
         outgoing, skip = self._outgoing(session, first, carer)
-        if skip is not None or any(hook(session, first) is not None for hook in self.before_send):
+        if skip is not None or any(gate(session, first) is not None for gate in self.gates):
             return False
-        session.info.pop(FIRST_REPLY)
+        replies.first = None
         first.state, first.attempts = "sending", 1
         try:
             result = self.sender.send(outgoing, self.settings.status_callback_url)
@@ -327,7 +372,8 @@ class Outbox:
             carer = session.get(Carer, message.carer_id) if message.carer_id else None
             return self._send_claimed(session, message, carer)
 
-    def _send_claimed(self, session: Session, message: Message, carer: Carer | None) -> int:
+    def _send_claimed(self, session: Session, message: Message, carer: Carer | None,
+                      replies: Replies | None = None) -> int:
         if message.channel in STAFF_CHANNELS:
             return self._send_to_staff(session, message)
         outgoing, skip = self._outgoing(session, message, carer)
@@ -338,8 +384,8 @@ class Outbox:
             self._settled(session, message)
             session.commit()
             return 0
-        for hook in self.before_send:
-            later = hook(session, message)
+        for gate in self.gates:
+            later = gate(session, message)
             if later is not None:  # not an attempt: put it back as it was, due at that moment
                 message.state, message.next_attempt_at, message.attempts = "pending", later, message.attempts - 1
                 session.commit()
@@ -362,7 +408,8 @@ class Outbox:
         # Read just after the claim, and the claim keeps other senders off it: no need to re-read.
         self._mark_sent(session, message, result.sid, result.num_segments, result.status)
         self._settled(session, message)
-        run_later(session)  # the turn's bookkeeping, if this was its first reply: no transaction of its own
+        if replies is not None:
+            replies.run_after(session)  # the turn's bookkeeping: no transaction of its own
         session.commit()
         return 1
 

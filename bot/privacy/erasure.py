@@ -197,18 +197,15 @@ def finish(session: Session, carer: Carer) -> bool:
     return True
 
 
-def install(services) -> None:
-    """Plug erasure into the conversation (Rasa's erase_confirmed) and the outbox (the goodbye sent)."""
+def on_erase_confirmed(services, session: Session, now, carer: Carer, conv, msg, ev) -> None:
+    """The carer confirmed erasure (Rasa's erase_confirmed): erase now, keeping the number for the goodbye."""
+    erase_in_session(session, services, carer, reason="carer", actor="carer", keep_number=True)
 
-    def on_erase_confirmed(session, now, carer, conv, msg, event) -> None:
-        erase_in_session(session, services, carer, reason="carer", actor="carer", keep_number=True)
 
-    def on_settled(session, message) -> None:
-        if message.carer_id is None:
-            return
-        carer = session.get(Carer, message.carer_id)
-        if carer is not None and carer.erased_at is not None and carer.phone is not None:
-            finish(session, carer)
-
-    services.conversations.event_handlers["erase_confirmed"] = on_erase_confirmed
-    services.outbox.on_settled.append(on_settled)
+def on_settled(session: Session, message: Message) -> None:
+    """A message settled in the outbox: if it was an erased carer's goodbye, drop the number it was kept for."""
+    if message.carer_id is None:
+        return
+    carer = session.get(Carer, message.carer_id)
+    if carer is not None and carer.erased_at is not None and carer.phone is not None:
+        finish(session, carer)

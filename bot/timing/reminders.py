@@ -18,7 +18,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from bot.messaging import outbox
 from bot.adapters.twilio_sender import Outgoing
 from bot.timing.clock import as_utc
-from bot.db import later
 from bot.models import Base, Carer, Conversation, Message
 from bot.timing.quiet_hours import (ContactWindow, QuietHours, contact_window, next_allowed, parse_duration,
                              parse_schedule)
@@ -179,6 +178,75 @@ def allow_sms_fallback(session: Session, carer: Carer, allowed: bool, now: datet
     pref.sms_fallback, pref.updated_at = allowed, now
 
 
+# -- WhatsApp's 24-hour window ---------------------------------------------------------------------
+
+
+class WindowRoutes:
+    """WhatsApp's 24-hour window closed: a reminder goes as the approved template, or by SMS if allowed."""
+
+    def __init__(self, settings, clock, catalogue):
+        self.settings = settings
+        self.clock = clock
+        self.catalogue = catalogue
+
+    def on_outside_window(self, session: Session, message: Message, carer: Carer):
+        """Free text to a closed WhatsApp window: the approved template, else SMS if allowed, else why not."""
+        route, reason = self.reroute(session, message, carer)
+        settings = self.settings
+        service = settings.twilio_messaging_service_sid or None
+        if route == "template":
+            return Outgoing(to=f"whatsapp:{carer.phone}", from_=settings.twilio_whatsapp_from,
+                            content_sid=message.content_sid, content_variables=message.content_variables,
+                            messaging_service_sid=service), None
+        if route == "sms":
+            return Outgoing(to=carer.phone, from_=settings.twilio_sms_from, body=message.body,
+                            messaging_service_sid=service), None
+        return None, reason
+
+    def reroute(self, session: Session, message: Message, carer: Carer) -> tuple[str | None, str | None]:
+        """Change the message so the outbox sends it the next way; returns (route, reason not sent)."""
+        reminder = session.scalars(select(Reminder).where(Reminder.message_id == message.id)).first()
+        now = self.clock.now()
+        if message.channel == "whatsapp" and not message.content_sid and reminder is not None:
+            sid, variables = self._template(session, reminder, carer)
+            if sid:
+                message.content_sid, message.content_variables = sid, variables
+                reminder.route = "template"
+                return "template", None
+        if message.channel == "whatsapp" and preference(session, carer, now).sms_fallback:
+            message.channel, message.content_sid, message.content_variables = "sms", None, None
+            if reminder is not None:
+                reminder.route = "sms"
+            return "sms", None
+        if message.channel == "whatsapp" and message.content_sid:
+            reason = "whatsapp_template_refused_no_sms"
+        elif reminder is not None and message.channel == "whatsapp":
+            reason = "whatsapp_window_no_template_no_sms"
+        else:
+            reason = "whatsapp_window_closed"
+        if reminder is not None:
+            reminder.state, reminder.reason = "skipped", reason
+        return None, reason
+
+    def _template(self, session: Session, reminder: Reminder, carer: Carer) -> tuple[str, dict | None]:
+        settings = self.settings
+        if reminder.kind == REVIEW:
+            return settings.whatsapp_review_content_sid, {}
+        sid = settings.whatsapp_reminder_content_sid
+        if not sid:
+            return "", None
+        conv = session.get(Conversation, reminder.conversation_id) if reminder.conversation_id else None
+        fields = {"section": self.section_words(conv, carer)}
+        raw = json.loads(settings.whatsapp_reminder_content_variables or "{}")
+        return sid, {str(k): str(v).format(**fields) for k, v in raw.items()}
+
+    def section_words(self, conv: Conversation | None, carer: Carer) -> str:
+        catalogue = self.catalogue
+        key = f"reminder.section.{conv.current_section}" if conv is not None and conv.current_section else ""
+        return catalogue.text(key if key and catalogue.has(key, carer.language) else "reminder.section.default",
+                              carer.language)
+
+
 # -- the tick --------------------------------------------------------------------------------------
 
 
@@ -193,34 +261,27 @@ class TickResult:
 
 
 class Reminders:
-    """The reminders feature of one services object: hooks into the conversation and the outbox, and the tick."""
+    """Nudges and reviews planned from the conversation's events, and the tick that hands them to the outbox.
 
-    def __init__(self, services):
-        self.s = services
-        self.pacing = Pacing.from_settings(services.settings)
+    The conversation runs the on_ handlers after its reply has left (services.build wires them)."""
+
+    def __init__(self, db, clock, settings, catalogue, outbox: outbox.Outbox, routes: WindowRoutes):
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.catalogue = catalogue
+        self.outbox = outbox
+        self.routes = routes
+        self.pacing = Pacing.from_settings(settings)
         self.claimer = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
-    # -- hooks ---------------------------------------------------------------------------------
+    # -- the conversation's events -------------------------------------------------------------
 
-    def install(self) -> None:
-        s = self.s
-        s.on_inbound.append(self.on_inbound)
-        handlers = s.conversations.event_handlers
-        for event, mine in (("progress", self.on_progress), ("paused", self.on_paused),
-                            ("completed", self.on_completed), ("contact_window", self.on_contact_window),
-                            ("opt_out", self.on_opt_out)):
-            handlers[event] = _after(handlers.get(event), mine)
-        s.outbox.on_outside_window = self.on_outside_window
-        s.extra["reminders"] = self
-
-    def on_inbound(self, session, carer, conv, message) -> None:
+    def on_inbound(self, session: Session, carer_id: int) -> None:
         """Any message from the carer cancels the nudges waiting for them."""
-        if carer is None:
-            return
         # The preference row is made when first needed, from the first message's channel: not here,
-        # where it would cost a read on every carer's message. After the reply: not on its path.
-        carer_id = carer.id
-        later(session, lambda s: cancel_nudges(s, carer_id, "carer_replied"))
+        # where it would cost a read on every carer's message.
+        cancel_nudges(session, carer_id, "carer_replied")
 
     def on_progress(self, session, now, carer, conv, msg, ev) -> None:
         """The bot has asked the next question: nudge if the carer goes quiet now."""
@@ -247,65 +308,6 @@ class Reminders:
     def on_opt_out(self, session, now, carer, conv, msg, ev) -> None:
         cancel_nudges(session, carer.id, "opted_out")
 
-    # -- WhatsApp's 24-hour window -------------------------------------------------------------
-
-    def on_outside_window(self, session: Session, message: Message, carer: Carer):
-        """Free text to a closed WhatsApp window: the approved template, else SMS if allowed, else why not."""
-        route, reason = self._reroute(session, message, carer)
-        settings = self.s.settings
-        service = settings.twilio_messaging_service_sid or None
-        if route == "template":
-            return Outgoing(to=f"whatsapp:{carer.phone}", from_=settings.twilio_whatsapp_from,
-                            content_sid=message.content_sid, content_variables=message.content_variables,
-                            messaging_service_sid=service), None
-        if route == "sms":
-            return Outgoing(to=carer.phone, from_=settings.twilio_sms_from, body=message.body,
-                            messaging_service_sid=service), None
-        return None, reason
-
-    def _reroute(self, session: Session, message: Message, carer: Carer) -> tuple[str | None, str | None]:
-        """Change the message so the outbox sends it the next way; returns (route, reason not sent)."""
-        reminder = session.scalars(select(Reminder).where(Reminder.message_id == message.id)).first()
-        now = self.s.clock.now()
-        if message.channel == "whatsapp" and not message.content_sid and reminder is not None:
-            sid, variables = self._template(session, reminder, carer)
-            if sid:
-                message.content_sid, message.content_variables = sid, variables
-                reminder.route = "template"
-                return "template", None
-        if message.channel == "whatsapp" and preference(session, carer, now).sms_fallback:
-            message.channel, message.content_sid, message.content_variables = "sms", None, None
-            if reminder is not None:
-                reminder.route = "sms"
-            return "sms", None
-        if message.channel == "whatsapp" and message.content_sid:
-            reason = "whatsapp_template_refused_no_sms"
-        elif reminder is not None and message.channel == "whatsapp":
-            reason = "whatsapp_window_no_template_no_sms"
-        else:
-            reason = "whatsapp_window_closed"
-        if reminder is not None:
-            reminder.state, reminder.reason = "skipped", reason
-        return None, reason
-
-    def _template(self, session: Session, reminder: Reminder, carer: Carer) -> tuple[str, dict | None]:
-        settings = self.s.settings
-        if reminder.kind == REVIEW:
-            return settings.whatsapp_review_content_sid, {}
-        sid = settings.whatsapp_reminder_content_sid
-        if not sid:
-            return "", None
-        conv = session.get(Conversation, reminder.conversation_id) if reminder.conversation_id else None
-        fields = {"section": self.section_words(conv, carer)}
-        raw = json.loads(settings.whatsapp_reminder_content_variables or "{}")
-        return sid, {str(k): str(v).format(**fields) for k, v in raw.items()}
-
-    def section_words(self, conv: Conversation | None, carer: Carer) -> str:
-        catalogue = self.s.catalogue
-        key = f"reminder.section.{conv.current_section}" if conv is not None and conv.current_section else ""
-        return catalogue.text(key if key and catalogue.has(key, carer.language) else "reminder.section.default",
-                              carer.language)
-
     # -- the tick ------------------------------------------------------------------------------
 
     def tick(self, send: bool = True) -> TickResult:
@@ -317,11 +319,11 @@ class Reminders:
                 return result
             seen: set[int] = set()
             while True:  # batch after batch until nothing is due, so a backlog is not left for later ticks
-                now = self.s.clock.now()
-                with self.s.db.session() as session:
+                now = self.clock.now()
+                with self.db.session() as session:
                     due = [i for i in session.scalars(
                         select(Reminder.id).where(Reminder.state == "pending", Reminder.due_at <= now)
-                        .order_by(Reminder.due_at, Reminder.id).limit(self.s.settings.reminder_batch)
+                        .order_by(Reminder.due_at, Reminder.id).limit(self.settings.reminder_batch)
                     ).all() if i not in seen]
                 if not due:
                     break
@@ -335,21 +337,24 @@ class Reminders:
                         result.skipped += 1
             result.rerouted = self._after_window_refusals()
             if send:
-                result.sent = self.s.outbox.send_due()
+                result.sent = self.outbox.send_due()
                 # A 63016 at create time is known at once: send it the next way in this same tick.
                 again = self._after_window_refusals()
                 if again:
                     result.rerouted += again
-                    result.sent += self.s.outbox.send_due()
+                    result.sent += self.outbox.send_due()
+        if result.handed or result.rescheduled or result.skipped or result.rerouted:
+            log.info("tick handed=%s rescheduled=%s skipped=%s rerouted=%s sent=%s", result.handed,
+                     result.rescheduled, result.skipped, result.rerouted, result.sent)
         return result
 
     @contextmanager
     def _only_scheduler(self):
         """On PostgreSQL only one scheduler ticks at a time; elsewhere the row claims alone keep it once."""
-        if not self.s.db.is_postgres:
+        if not self.db.is_postgres:
             yield True
             return
-        with self.s.db.engine.connect() as conn:
+        with self.db.engine.connect() as conn:
             got = conn.execute(text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))"),
                                {"k": ADVISORY_LOCK_KEY}).scalar()
             conn.commit()
@@ -363,8 +368,8 @@ class Reminders:
 
     def _hand_over(self, reminder_ids: list[int]) -> list[str]:
         """Claim a batch of due reminders and put their messages in the outbox, in one transaction."""
-        now = self.s.clock.now()
-        with self.s.db.session() as session:
+        now = self.clock.now()
+        with self.db.session() as session:
             # Claimed rows only: another scheduler's claim or a carer's message leaves them out.
             claimed = session.scalars(
                 update(Reminder)
@@ -401,9 +406,9 @@ class Reminders:
             reminder.state, reminder.due_at, reminder.handed_at = "pending", allowed, None
             return "pending"
         key = f"reminder.{reminder.kind}"
-        if not self.s.catalogue.has(key, carer.language):
+        if not self.catalogue.has(key, carer.language):
             key = "reminder.nudge"
-        body = self.s.catalogue.text(key, carer.language, section=self.section_words(conv, carer))
+        body = self.catalogue.text(key, carer.language, section=self.routes.section_words(conv, carer))
         message = outbox.enqueue(session, now, carer=carer, conversation=conv, body=body, kind="reminder",
                                  channel=carer.channel, flush=False)
         reminder.route = carer.channel
@@ -432,7 +437,7 @@ class Reminders:
     def _after_window_refusals(self) -> int:
         """Reminders WhatsApp refused with 63016 (at create or in a callback): send them the next way."""
         done = 0
-        with self.s.db.session() as session:
+        with self.db.session() as session:
             rows = session.execute(
                 select(Reminder.id, Message.id, Message.state)
                 .join(Message, Message.id == Reminder.message_id)
@@ -446,19 +451,19 @@ class Reminders:
         return done
 
     def _retry_refused(self, reminder_id: int, message_id: int, state: str) -> int:
-        now = self.s.clock.now()
-        with self.s.db.session() as session:
+        now = self.clock.now()
+        with self.db.session() as session:
             if state == "pending":
                 # Still ours to change: take it from the outbox's retry so it is not sent free-form again.
                 took = session.execute(
                     update(Message).where(Message.id == message_id, Message.state == "pending")
-                    .values(state="sending", next_attempt_at=now + outbox.sending_lease(self.s.settings))
+                    .values(state="sending", next_attempt_at=now + outbox.sending_lease(self.settings))
                     .execution_options(synchronize_session=False)).rowcount
                 if took != 1:
                     return 0
                 message = session.get(Message, message_id)
                 carer = session.get(Carer, message.carer_id)
-                route, reason = self._reroute(session, message, carer)
+                route, reason = self.routes.reroute(session, message, carer)
                 if route:
                     message.state, message.next_attempt_at, message.error_note = "pending", now, f"rerouted_{route}"
                 else:
@@ -477,27 +482,13 @@ class Reminders:
             if moved != 1:
                 session.rollback()
                 return 0
-            route, reason = self._reroute(session, retry, carer)
+            route, reason = self.routes.reroute(session, retry, carer)
             if route is None:
                 retry.state, retry.error_note, retry.processed_at = "skipped", reason, now
             log.info("reminder rerouted after 63016 reminder=%s route=%s", reminder_id, route or reason)
             return 1
 
 
-def _after(original, extra):
-    """Run the conversation's own event handler, then ours once the reply has left (bot.db.later)."""
-    def handler(session, now, carer, conv, msg, ev):
-        if original is not None:
-            original(session, now, carer, conv, msg, ev)
-        later(session, lambda s: extra(s, now, carer, conv, msg, ev))
-    return handler
-
-
-def install(services) -> None:
-    """Plug reminders into the conversation and the outbox."""
-    Reminders(services).install()
-
-
 def tick(services, send: bool = True) -> TickResult:
     """One pass of the scheduler for these services."""
-    return services.extra["reminders"].tick(send=send)
+    return services.reminders.tick(send=send)

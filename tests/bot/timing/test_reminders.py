@@ -20,6 +20,8 @@ from bot.timing.reminders import Reminder, allow_sms_fallback, tick
 
 LONDON = ZoneInfo("Europe/London")
 CARER = "+447700900123"
+# The last nudge's first sentence: it says no more will come.
+LAST = "Your carer's assessment is saved and we will not remind you again"
 TEMPLATE = "HX" + "0123456789abcdef" * 2
 
 
@@ -64,7 +66,8 @@ def rasa():
 def says(services, text, number=CARER, channel="sms"):
     """The carer texts; the gateway stores it and a worker handles it, as in production."""
     address = f"whatsapp:{number}" if channel == "whatsapp" else number
-    incoming = IncomingMessage(message_sid="SM" + datetime.now().strftime("%f") + str(id(text))[-8:] + text[:4].encode().hex(),
+    sid = "SM" + datetime.now().strftime("%f") + str(id(text))[-8:] + text[:4].encode().hex()
+    incoming = IncomingMessage(message_sid=sid,
                                account_sid=services.settings.twilio_account_sid, from_address=address,
                                to_address=services.settings.twilio_sms_from, body=text)
     with services.db.session() as session:
@@ -102,7 +105,7 @@ def test_quiet_carer_gets_three_nudges_in_allowed_hours_then_nothing(services, c
     sends = move_through(services, clock, clock.now() + timedelta(days=40))
     got = reminders_received(twilio)
     assert [m["body"].split(".")[0] for m in got] == [
-        "Hello again from CarerText", "Just checking in", "Your carer's assessment is saved and we will not remind you again"]
+        "Hello again from CarerText", "Just checking in", LAST]
     assert "your own health" in got[0]["body"] and "your own health" in got[1]["body"]
     # 1d, 3d and 7d after 22:30 fall in quiet hours: each waits for 08:00 UK time, never sent at night.
     assert [t for t, _ in sends] == [datetime(2026, 11, 28, 8, 0, tzinfo=timezone.utc),
@@ -204,7 +207,7 @@ def test_two_schedulers_at_once_send_each_reminder_once(settings, clock, rasa, t
     says(one, "Hello", number=numbers[0])
     clock.advance(days=1, minutes=1)
     pending = [r.id for r in rows(one) if r.state == "pending" and r.kind == "nudge1"]
-    assert [one.extra["reminders"]._hand_over([pending[0]]), two.extra["reminders"]._hand_over([pending[0]])] == [["sent"], []]
+    assert [one.reminders._hand_over([pending[0]]), two.reminders._hand_over([pending[0]])] == [["sent"], []]
     one.db.engine.dispose()
     two.db.engine.dispose()
 
@@ -214,8 +217,8 @@ def test_two_schedulers_at_once_send_each_reminder_once(settings, clock, rasa, t
 
 def whatsapp(services, **changes):
     services.settings = services.settings.with_(reminder_schedule="2h,30h,50h", **changes)
-    services.outbox.settings = services.settings
-    services.extra["reminders"].pacing = reminders_mod.Pacing.from_settings(services.settings)
+    services.outbox.settings = services.reminders.settings = services.reminders.routes.settings = services.settings
+    services.reminders.pacing = reminders_mod.Pacing.from_settings(services.settings)
     return services
 
 
@@ -244,7 +247,7 @@ def test_no_template_falls_back_to_sms_only_when_allowed(services, clock, twilio
     with services.db.session() as session:
         allow_sms_fallback(session, session.scalars(select(Carer)).one(), True, clock.now())
     move_through(services, clock, clock.now() + timedelta(hours=20))
-    assert [m["body"].split(".")[0] for m in twilio.messages(CARER)] == ["Your carer's assessment is saved and we will not remind you again"]
+    assert [m["body"].split(".")[0] for m in twilio.messages(CARER)] == [LAST]
 
 
 def test_63016_at_create_sends_the_template_instead(services, clock, twilio):
@@ -290,7 +293,7 @@ def test_on_postgres_a_second_scheduler_stands_by_while_one_ticks(services, cloc
     if not services.db.is_postgres:
         pytest.skip("advisory locks are PostgreSQL's; SQLite relies on the row claims alone")
     other = services_mod.build(services.settings, clock=clock, rasa=rasa)
-    with services.extra["reminders"]._only_scheduler() as active:
+    with services.reminders._only_scheduler() as active:
         assert active
         assert tick(other).active is False
     assert tick(other).active is True

@@ -1,4 +1,4 @@
-"""The scheduler process: one tick job, and a real run that sends a due reminder and stops on SIGTERM."""
+"""The scheduler process: jobs added once by id, and a real run that sends a due reminder and stops on SIGTERM."""
 
 from __future__ import annotations
 
@@ -17,21 +17,22 @@ from bot.models import Carer, Conversation
 from bot.timing.reminders import Reminder
 
 
-def test_tick_job_is_added_once_with_an_explicit_id():
+def test_each_job_is_added_once_with_an_explicit_id(services):
     scheduler = BackgroundScheduler(timezone=timezone.utc)
     scheduler.start(paused=True)
     try:
-        scheduler_mod.add_tick(scheduler, 15)
-        scheduler_mod.add_tick(scheduler, 15)  # a restart adding it again replaces it
+        for job in services.jobs + services.jobs:  # a restart adding them again replaces them
+            scheduler_mod.add_job(scheduler, job)
         jobs = scheduler.get_jobs()
-        assert [j.id for j in jobs] == [scheduler_mod.JOB_ID]
-        assert jobs[0].func is scheduler_mod.tick_job
+        assert sorted(j.id for j in jobs) == sorted([scheduler_mod.REMINDERS_JOB_ID, scheduler_mod.BROADCASTS_JOB_ID,
+                                                     scheduler_mod.RETENTION_JOB_ID])
+        assert {j.func for j in jobs} == {scheduler_mod.run_job}  # importable, whatever the work
     finally:
         scheduler.shutdown(wait=False)
 
 
-def test_tick_job_without_services_does_nothing():
-    scheduler_mod.tick_job()
+def test_a_job_not_running_in_this_process_does_nothing():
+    scheduler_mod.run_job(scheduler_mod.REMINDERS_JOB_ID)
 
 
 def test_run_scheduler_sends_a_due_reminder_and_stops_on_sigterm(settings, twilio):
@@ -54,8 +55,9 @@ def test_run_scheduler_sends_a_due_reminder_and_stops_on_sigterm(settings, twili
            "TWILIO_ACCOUNT_SID": settings.twilio_account_sid, "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
            "QUIET_HOURS": "", "REMINDER_TICK_SECONDS": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from bot.config import Settings; from bot.timing.scheduler import run_scheduler; "
-                               "run_scheduler(Settings.from_env())"],
+        [sys.executable, "-c", "from bot.config import Settings; from bot.services import build; "
+                               "from bot.timing.scheduler import run_scheduler; "
+                               "run_scheduler(build(Settings.from_env()))"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         got = twilio.wait_for(1, timeout=30, to="+447700900555")
