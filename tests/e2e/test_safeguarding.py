@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Answer, Handoff
-from tests.e2e.test_assessment import carer, live  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.rasa
 

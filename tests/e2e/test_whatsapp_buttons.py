@@ -11,7 +11,7 @@ from bot.messaging import whatsapp_buttons as buttons
 from bot.adapters.twilio_content import TwilioContent
 from bot.models import Answer, ChoiceButtons, Message
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
-from tests.e2e.test_assessment import REPLY, Chat, live  # noqa: F401  (live: the gateway on the real Rasa)
+from tests.e2e.chat import REPLY, Chat
 
 pytestmark = pytest.mark.rasa
 
