@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 # PostgreSQL for the suite's second database; .ci/run sets it, locally it is used when reachable.
 TEST_POSTGRES_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postgresql+psycopg://postgres@127.0.0.1:5432/test)
 
-.PHONY: run test eval setup system-deps rasa-env model db bench clean
+.PHONY: run test lint eval setup system-deps rasa-env model db bench clean
 
 run: setup model db
 	$(BIN)/python -m bot.cli run
 
 test: setup system-deps model
+	$(BIN)/ruff check .
 	$(MAKE) eval
 	scripts/validate_rasa.sh
 	.venv-rasa/bin/python -m pytest -q -p no:cacheprovider rasa_project/tests
@@ -39,6 +40,9 @@ model: rasa-env $(VENV)/.installed
 
 db: $(VENV)/.installed
 	$(BIN)/python -m bot.cli init-db
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
 
 # Understanding on the held-out sets (docs/safeguarding.md); exits non-zero under the targets.
 eval: setup model

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 import uuid
+from itertools import pairwise
 from datetime import datetime, timedelta, timezone
 
 import requests
@@ -258,7 +259,7 @@ class Sample:
             self.writes_per_send = (message_writes(services) - writes - stopped) / max(1, sends)
 
     def paced_row(self, rate: float, audience: int) -> Row:
-        gaps = [b - a for a, b in zip(self.sends, self.sends[1:])]
+        gaps = [b - a for a, b in pairwise(self.sends)]
         writes = "" if self.writes_per_send is None else f"; {self.writes_per_send:.1f} outbox row writes a send"
         return {"benchmark": f"broadcast @ {rate:g}/s, real clock, {self.seconds:.0f} s of {audience}",
                 "n": str(len(self.sends)), "p50": ms(percentile(gaps, 50)), "p95": ms(percentile(gaps, 95)),

@@ -16,10 +16,12 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql
 
 from bench.harness import (
-    PYTHON, Procs, RasaTimer, Scratch, Signer, StandinArrivals, free_port, gateway_env, percentile, phone_number, rss_mb,
+    PYTHON, Procs, RasaTimer, Scratch, Signer, StandinArrivals, free_port, gateway_env, percentile, phone_number,
+    rss_mb,
     start_fake_rasa, start_gateway, start_standin_process,
 )
 
@@ -132,7 +134,8 @@ def ack(ctx: Context) -> list[Row]:
     scratch = Scratch(prefix="bench_ack_")
     # BENCH_WEB_CONCURRENCY gunicorn processes (default 1; 2 uses both cores).
     url = start_gateway(ctx.procs, "ack-gateway", gateway_env(scratch.url, port, fake, standin,
-                                                              web_concurrency=os.environ.get("BENCH_WEB_CONCURRENCY", "1")))
+                                                              web_concurrency=os.environ.get("BENCH_WEB_CONCURRENCY",
+                                                                                             "1")))
     signer = Signer(url)
     local = threading.local()
 
@@ -143,7 +146,8 @@ def ack(ctx: Context) -> list[Row]:
         if delay > 0:
             time.sleep(delay)
         try:
-            status = local.http.post(url + "/webhooks/twilio/messages", data=form, headers=headers, timeout=30).status_code
+            status = local.http.post(url + "/webhooks/twilio/messages", data=form, headers=headers,
+                                     timeout=30).status_code
         except requests.RequestException:
             status = 0
         out.append((time.perf_counter() - due, status))
@@ -218,10 +222,10 @@ class LiveGateway:
         deadline = time.monotonic() + timeout
         while True:
             with self.db.connect() as conn:
-                asked = conn.execute(text("SELECT id, state FROM messages WHERE twilio_sid = :sid"),
+                asked = conn.execute(sql("SELECT id, state FROM messages WHERE twilio_sid = :sid"),
                                      {"sid": message_sid}).first()
                 if asked is not None and asked.state == "done" or time.monotonic() > deadline:
-                    return conn.execute(text("SELECT count(*) FROM messages WHERE in_reply_to_id = :id AND "
+                    return conn.execute(sql("SELECT count(*) FROM messages WHERE in_reply_to_id = :id AND "
                                              "direction = 'out' AND state <> 'skipped'"),
                                         {"id": asked.id if asked else -1}).scalar()
             time.sleep(0.005)

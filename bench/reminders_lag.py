@@ -87,8 +87,8 @@ def main(count: int) -> None:
             queued = session.scalar(select(func.count()).select_from(Message).where(Message.kind == "reminder"))
         last = last if last.tzinfo else last.replace(tzinfo=timezone.utc)
         first = first if first.tzinfo else first.replace(tzinfo=timezone.utc)
-        print(f"| database | due at once | handed | in outbox | first late by | last late by | per second |")
-        print(f"|---|---|---|---|---|---|---|")
+        print("| database | due at once | handed | in outbox | first late by | last late by | per second |")
+        print("|---|---|---|---|---|---|---|")
         print(f"| {services.db.engine.dialect.name} | {count} | {result.handed} | {queued} | "
               f"{(first - due).total_seconds():.2f} s | {(last - due).total_seconds():.2f} s | {count / took:.0f} |")
         services.db.engine.dispose()

@@ -62,7 +62,7 @@ def insert_now(session: Session, row, unless_taken: str | None = None) -> bool:
     pk = session.connection().execute(statement, values).first()
     if pk is None:
         return False
-    for column, value in zip(table.primary_key.columns, pk):
+    for column, value in zip(table.primary_key.columns, pk, strict=True):
         setattr(row, column.key, value)
     make_transient_to_detached(row)
     session.add(row)

@@ -64,7 +64,7 @@ def run_all(root: Path) -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     base = env["PUBLIC_BASE_URL"]
-    print(f"Starting CarerText... (Rasa takes about 20 s to load its model)", flush=True)
+    print("Starting CarerText... (Rasa takes about 20 s to load its model)", flush=True)
     if local_twilio and _wait(env["TWILIO_API_BASE_URL"] + "/_standin/faults", 30):
         # The stand-in forgets its Content when it stops: make the WhatsApp buttons again, so the simulator
         # shows choices as a phone does, and no reply names a Content the stand-in no longer holds.

@@ -14,7 +14,8 @@ from standin.server import PathOnlyHandler
 
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments and serve until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m standin", description="Local stand-in for Twilio's Messages and Content APIs")
+    parser = argparse.ArgumentParser(prog="python -m standin",
+                                     description="Local stand-in for Twilio's Messages and Content APIs")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4010)
     parser.add_argument("--spec", default=None, help="path to twilio_api_v2010.json")

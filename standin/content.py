@@ -161,7 +161,8 @@ def install(app: Flask, state: StandinState, account_sid: str, authorised: Calla
             "date_updated": _iso(now),
             "friendly_name": doc.get("friendly_name") or "",
             "language": doc["language"],
-            "links": {"approval_create": f"{url}/ApprovalRequests/whatsapp", "approval_fetch": f"{url}/ApprovalRequests"},
+            "links": {"approval_create": f"{url}/ApprovalRequests/whatsapp",
+                      "approval_fetch": f"{url}/ApprovalRequests"},
             "sid": sid,
             # twilio-python sends every type, the unused ones as null: Twilio keeps the ones given.
             "types": {name: body for name, body in doc["types"].items() if body is not None},
@@ -192,7 +193,8 @@ def install(app: Flask, state: StandinState, account_sid: str, authorised: Calla
             "next_page_url": f"{base}?PageSize={size}&Page={page + 1}&PageToken=PT{start + size}" if more else None,
             "page": page,
             "page_size": size,
-            "previous_page_url": None if page == 0 else f"{base}?PageSize={size}&Page={page - 1}&PageToken=PT{max(start - size, 0)}",
+            "previous_page_url": (None if page == 0 else
+                                  f"{base}?PageSize={size}&Page={page - 1}&PageToken=PT{max(start - size, 0)}"),
             "url": f"{base}?PageSize={size}&Page={page}",
         }
         state.record(Verdict("GET", request.path, {}, 200, "read"))

@@ -144,8 +144,9 @@ class Phone:
 
     def form(self, body: str, sid: str | None = None, **extra) -> dict:
         form = {
-            "MessageSid": sid or "SM" + uuid.uuid4().hex, "SmsMessageSid": "", "AccountSid": self.settings.twilio_account_sid,
-            "From": self.address, "To": self.settings.twilio_whatsapp_from if self.channel == "whatsapp" else self.settings.twilio_sms_from,
+            "MessageSid": sid or "SM" + uuid.uuid4().hex, "SmsMessageSid": "",
+            "AccountSid": self.settings.twilio_account_sid, "From": self.address,
+            "To": self.settings.twilio_whatsapp_from if self.channel == "whatsapp" else self.settings.twilio_sms_from,
             "Body": body, "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01",
         }
         form["SmsMessageSid"] = form["MessageSid"]
@@ -160,8 +161,9 @@ class Phone:
 
     def post_form(self, form: dict, signature: str | None = None, path: str = "/webhooks/twilio/messages"):
         url = self.settings.public_base_url + path
-        sig = signature if signature is not None else RequestValidator(self.settings.twilio_auth_token).compute_signature(url, form)
-        return self.client.post(path, data=form, headers={"X-Twilio-Signature": sig})
+        if signature is None:
+            signature = RequestValidator(self.settings.twilio_auth_token).compute_signature(url, form)
+        return self.client.post(path, data=form, headers={"X-Twilio-Signature": signature})
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, case, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (ForeignKey, Index, Integer, String, Text, case, exists, func, insert, literal, or_, select,
+                        update)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 

@@ -93,7 +93,8 @@ def build(session: Session, now: datetime, start: datetime, end: datetime, aband
                      [[c, s, d, f, round(100 * d / s, 1) if s else 0.0] for c, (s, d, f) in sorted(chans.items())])
 
     outs: dict[str, int] = {}
-    for when in session.scalars(select(Carer.opted_out_at).where(Carer.opted_out_at >= start, Carer.opted_out_at < end)):
+    opted_out = select(Carer.opted_out_at).where(Carer.opted_out_at >= start, Carer.opted_out_at < end)
+    for when in session.scalars(opted_out):
         outs[_week(when)] = outs.get(_week(when), 0) + 1
     opt_outs = Table("opt_outs", "Opt-outs per week", ["week", "opt_outs"], [[w, n] for w, n in sorted(outs.items())])
 

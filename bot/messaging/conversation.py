@@ -183,7 +183,8 @@ class Conversations:
                 with self.s.db.session() as session, self._unit(None) as unit:
                     if claim is not None:
                         # Leased, stored as this attempt and read by the webhook: no statement runs here.
-                        msg, conv, carer, previous_at = claim.message, claim.conversation, claim.carer, claim.previous_at
+                        msg, conv, carer = claim.message, claim.conversation, claim.carer
+                        previous_at = claim.previous_at
                         session.add_all((msg, conv, carer))
                         turn = self._open(session, unit, msg, carer, conv, previous_at, claim.outbox_clear,
                                           taken=True)

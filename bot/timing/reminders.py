@@ -128,7 +128,7 @@ def schedule_nudges(session: Session, pacing: Pacing, now: datetime, carer: Care
     if existing:
         return list(existing)
     made = []
-    for kind, delay in zip(pacing.kinds(), pacing.delays):
+    for kind, delay in zip(pacing.kinds(), pacing.delays, strict=True):
         planned = anchor + delay
         made.append(Reminder(carer_id=carer.id, conversation_id=conv.id, kind=kind, anchor_at=anchor,
                              planned_at=planned, due_at=pacing.when(planned, carer), state="pending",

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 91a2ab7cd2a4
-Revises: 
+Revises:
 Create Date: 2026-11-26 15:55:46.836113
 """
 from alembic import op
@@ -127,7 +127,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_conversations_carer_id'), ['carer_id'], unique=False)
-        batch_op.create_index('uq_conversations_open', ['carer_id'], unique=True, postgresql_where=sa.text("state != 'closed'"), sqlite_where=sa.text("state != 'closed'"))
+        batch_op.create_index('uq_conversations_open', ['carer_id'], unique=True,
+                              postgresql_where=sa.text("state != 'closed'"), sqlite_where=sa.text("state != 'closed'"))
 
     op.create_table('erasures',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -359,7 +360,8 @@ def downgrade() -> None:
 
     op.drop_table('erasures')
     with op.batch_alter_table('conversations', schema=None) as batch_op:
-        batch_op.drop_index('uq_conversations_open', postgresql_where=sa.text("state != 'closed'"), sqlite_where=sa.text("state != 'closed'"))
+        batch_op.drop_index('uq_conversations_open', postgresql_where=sa.text("state != 'closed'"),
+                            sqlite_where=sa.text("state != 'closed'"))
         batch_op.drop_index(batch_op.f('ix_conversations_carer_id'))
 
     op.drop_table('conversations')

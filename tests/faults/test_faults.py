@@ -83,7 +83,7 @@ def test_gateway_killed_mid_burst_then_restarted(settings, twilio):
         killed_at = len(twilio.messages())
         gateway.start()
         for number in numbers:
-            wait_until(lambda: len(bodies(twilio, number)) >= 8, 60, f"all replies after restart")
+            wait_until(lambda number=number: len(bodies(twilio, number)) >= 8, 60, "all replies after restart")
         time.sleep(0.5)  # let a doubled reply, if any, arrive before counting
         for number in numbers:
             assert bodies(twilio, number) == [f"got: m{n}" for n in range(8)]
@@ -219,7 +219,7 @@ def test_database_restarted_while_messages_flow(own_postgres, twilio):
         restarter.join(90)
         assert restarted.is_set() and refused, "no webhook met the database down"
         for number in numbers:
-            wait_until(lambda: len(bodies(twilio, number)) >= 10, 60, "replies after the restart")
+            wait_until(lambda number=number: len(bodies(twilio, number)) >= 10, 60, "replies after the restart")
         time.sleep(0.5)
         for number in numbers:
             assert bodies(twilio, number) == [f"got: m{n}" for n in range(10)]

@@ -66,4 +66,4 @@ def test_an_outbound_message_is_claimed_once(services):
             return services.outbox._claim(s, message_id) is not None
 
     for message_id in ids:
-        assert sorted(race(8, lambda: claim(message_id))) == [False] * 7 + [True]
+        assert sorted(race(8, lambda message_id=message_id: claim(message_id))) == [False] * 7 + [True]

@@ -18,7 +18,7 @@ def test_a_full_run_logs_no_number_and_no_words(phone, services, twilio, setting
     caplog.set_level(logging.DEBUG, logger="standin")
     logging.getLogger("carertext").debug("start of run")
     twilio.set_faults(rate_limit=1, server_error=1, opted_out=[NUMBERS[1]])
-    for number, channel in zip(NUMBERS, ("sms", "whatsapp")):
+    for number, channel in zip(NUMBERS, ("sms", "whatsapp"), strict=True):
         p = phone(number, channel)
         for words in WORDS:
             p.send(words)

@@ -28,7 +28,8 @@ def test_a_duty_worker_cannot_see_or_send_broadcasts(client, services):
     sign_in(client)
     assert client.get("/console/broadcasts").status_code == 403
     assert client.get("/console/reports").status_code == 403
-    assert client.post("/console/broadcasts", data={"csrf_token": token(client, "/console/"), "message": "x"}).status_code == 403
+    form = {"csrf_token": token(client, "/console/"), "message": "x"}
+    assert client.post("/console/broadcasts", data=form).status_code == 403
     assert 'href="/console/broadcasts"' not in client.get("/console/").get_data(as_text=True)
 
 

@@ -147,4 +147,5 @@ def test_an_admin_creates_a_duty_worker(client, services):
     client.post("/console/staff", data={"csrf_token": token(client, "/console/staff"), "email": "new@council.example",
                                         "password": PASSWORD, "role": staff.DUTY_WORKER})
     with services.db.session() as s:
-        assert s.scalars(select(staff.Worker).where(staff.Worker.email == "new@council.example")).one().role == "duty_worker"
+        made = s.scalars(select(staff.Worker).where(staff.Worker.email == "new@council.example")).one()
+        assert made.role == "duty_worker"

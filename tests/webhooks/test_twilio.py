@@ -36,7 +36,8 @@ def test_forged_or_missing_signature_is_refused_and_nothing_stored(phone, servic
 def test_signature_for_another_url_is_refused(phone, services, settings):
     p = phone()
     form = p.form("hello")
-    wrong = RequestValidator(settings.twilio_auth_token).compute_signature("http://internal:5000/webhooks/twilio/messages", form)
+    validator = RequestValidator(settings.twilio_auth_token)
+    wrong = validator.compute_signature("http://internal:5000/webhooks/twilio/messages", form)
     assert p.post_form(form, signature=wrong).status_code == 403
     assert count(services) == 0
 

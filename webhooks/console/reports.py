@@ -52,14 +52,16 @@ def bar_chart(table: reports.Table, label_cols: int, value_cols: list[int], widt
     group = (width - left) / len(rows)
     bar = max(2.0, group * 0.8 / len(value_cols))
     parts = [f'<svg class="chart" width="{width}" height="{height + 20 * len(value_cols)}" role="img" '
-             f'aria-label="{escape(table.title)}"><line x1="{left}" y1="{base}" x2="{width}" y2="{base}" stroke="#555"/>'
+             f'aria-label="{escape(table.title)}">'
+             f'<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" stroke="#555"/>'
              f'<text x="0" y="14" font-size="11">{top}</text>']
     for i, r in enumerate(rows):
         x0 = left + i * group
         for j, c in enumerate(value_cols):
             h = (r[c] or 0) / top * (base - 20)
             parts.append(f'<rect x="{x0 + j * bar:.1f}" y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                         f'fill="{COLOURS[j % len(COLOURS)]}"><title>{escape(str(r[0]))}: {escape(str(r[c]))}</title></rect>')
+                         f'fill="{COLOURS[j % len(COLOURS)]}">'
+                         f'<title>{escape(str(r[0]))}: {escape(str(r[c]))}</title></rect>')
         if len(rows) <= 16:
             name = " ".join(str(r[k]) for k in range(label_cols))
             parts.append(f'<text x="{x0:.1f}" y="{base + 14}" font-size="10">{escape(name[:14])}</text>')

@@ -275,7 +275,8 @@ def assessment_summary(handoff_id: int):
     """A printable summary of the carer's assessment: every question, answer, tag and change."""
     record = _assessment(handoff_id, "view_assessment")
     catalogue = _services().catalogue
-    rows = [dict(a, question=catalogue.text(a["text_key"], record["language"]) if catalogue.has(a["text_key"]) else a["question_id"])
+    rows = [dict(a, question=catalogue.text(a["text_key"], record["language"])
+                 if catalogue.has(a["text_key"]) else a["question_id"])
             for a in record["answers"]]
     return render_template("console/assessment.html", record=record, rows=rows, handoff_id=handoff_id)
 

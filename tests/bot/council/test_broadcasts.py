@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from itertools import pairwise
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -170,7 +171,7 @@ def test_pacing_n_messages_at_r_per_second_take_n_over_r_seconds_never_faster(se
     run(services, clock, step=0.05)  # a whole number of steps per slot, so the outbox is never late
     times = [t for t, _ in fake.sent]
     assert len(times) == n
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
+    gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
     assert min(gaps) >= 1 / rate - 1e-6
     span = (times[-1] - times[0]).total_seconds()
     # N messages occupy N slots of 1/R: the last leaves (N-1)/R after the first, and no sooner.
@@ -208,7 +209,7 @@ def test_two_broadcasts_at_once_share_the_senders_rate(services, clock, fake):
     run(services, clock, step=0.03)  # an outbox a little late each time: still never faster than R
     times = [t for t, _ in fake.sent]
     assert len(times) == 12
-    assert min((b - a).total_seconds() for a, b in zip(times, times[1:])) >= 1 / 4.0 - 1e-6
+    assert min((b - a).total_seconds() for a, b in pairwise(times)) >= 1 / 4.0 - 1e-6
 
 
 def test_each_tick_only_queues_what_falls_before_the_next(services, clock):
@@ -278,7 +279,8 @@ def test_skip_rules_opted_out_erased_and_whatsapp_outside_the_window(services, c
 
 
 def test_a_carer_who_says_stop_after_queueing_is_skipped_by_the_outbox(services, clock):
-    first, second = carer(services), carer(services)
+    carer(services)
+    second = carer(services)
     b = make(services)
     broadcasts.tick(services)
     with services.db.session() as s:
@@ -345,7 +347,8 @@ def test_a_carer_who_asked_for_evenings_gets_the_notice_in_their_evening(service
     assert phone[evenings] not in {o.to for _, o in fake.sent}
     clock.set(datetime(2026, 11, 26, 17, 0, tzinfo=timezone.utc))
     run(services, clock)
-    assert [(t, o.to) for t, o in fake.sent][-1] == (datetime(2026, 11, 26, 17, 0, tzinfo=timezone.utc), phone[evenings])
+    last = datetime(2026, 11, 26, 17, 0, tzinfo=timezone.utc)
+    assert [(t, o.to) for t, o in fake.sent][-1] == (last, phone[evenings])
     r = report(services, b)
     assert (r.sent, r.held_for_hours) == (6, 0)
 

@@ -13,7 +13,8 @@ MON = datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc)
 def test_report_tables_from_seeded_records(services, clock):
     clock.set(MON + timedelta(days=30))
     with services.db.session() as s:
-        carers = [Carer(phone=f"+4477009000{i}", channel="sms" if i % 2 else "whatsapp", created_at=MON) for i in range(4)]
+        carers = [Carer(phone=f"+4477009000{i}", channel="sms" if i % 2 else "whatsapp", created_at=MON)
+                  for i in range(4)]
         s.add_all(carers)
         s.flush()
         carers[3].opted_out, carers[3].opted_out_at = True, MON + timedelta(days=8)

@@ -282,7 +282,8 @@ def test_decision_is_recorded_and_the_carer_told_in_plain_words(phone, services,
     with services.db.session() as s:
         handoffs.claim(s, services.clock.now(), handoff_id, worker(s, w))
     with services.db.session() as s, pytest.raises(handoffs.HandoffError):
-        handoffs.decide(s, services.clock.now(), services.catalogue, handoff_id, worker(s, w), eligible=True, reasons="")
+        handoffs.decide(s, services.clock.now(), services.catalogue, handoff_id, worker(s, w), eligible=True,
+                        reasons="")
     with services.db.session() as s:
         carer_id = handoffs.decide(s, services.clock.now(), services.catalogue, handoff_id, worker(s, w),
                                    eligible=True, reasons="Unable to maintain relationships; mental health at risk.")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from datetime import datetime, timezone
 
-from bot.models import Conversation, Handoff, Message
+from bot.models import Conversation, Handoff
 from bot.duty.safeguarding import Tier, screen
 from bot.messaging.worker import Dispatcher
 

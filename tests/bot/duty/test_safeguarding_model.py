@@ -23,7 +23,7 @@ REFERENCE = [
 
 def test_embeddings_match_the_reference_implementation():
     vectors = shared().encode([text for text, _, _ in REFERENCE])
-    for (text, first8, cosine), v in zip(REFERENCE, vectors):
+    for (text, first8, cosine), v in zip(REFERENCE, vectors, strict=True):
         assert np.allclose(v[:8], first8, atol=2e-6), text
         assert abs(float(v @ vectors[0]) - cosine) < 2e-6, text
 
