@@ -16,7 +16,7 @@ from flask import Flask, Response, jsonify, request
 
 from standin import callbacks, content, spec
 from standin.errors import TwilioError, error_body
-from standin.segments import count_segments
+from bot.catalogue import segments
 from standin.state import StandinState, Verdict
 
 log = logging.getLogger("standin")
@@ -133,7 +133,7 @@ def create_standin(auth_token: str, account_sid: str, spec_path: str | Path | No
             "from": doc.get("From") or None,
             "messaging_service_sid": doc.get("MessagingServiceSid"),
             "num_media": str(len(doc.get("MediaUrl", []))),
-            "num_segments": str(count_segments(body)),
+            "num_segments": str(segments(body)),
             "price": None,
             "price_unit": "USD",
             "sid": sid,

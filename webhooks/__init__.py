@@ -7,6 +7,7 @@ from flask import Flask
 from bot import services as services_mod
 from bot.config import Settings
 from bot.logs import configure_logging
+from webhooks.security import HEADERS, cookie_flags
 
 
 def create_app(settings: Settings | None = None, services=None) -> Flask:
@@ -31,23 +32,13 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
         from webhooks.simulator import bp as simulator_bp
 
         app.register_blueprint(simulator_bp)
-    # The session cookie carries a worker's sign-in: Secure whenever the public address is https.
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_SECURE=settings.production or settings.public_base_url.startswith("https"))
+    app.config.update(cookie_flags(settings))
     app.after_request(_security_headers)
     return app
 
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
-
 def _security_headers(response):
     # Every response, webhooks and health included; a blueprint's stricter policy is kept.
-    for name, value in SECURITY_HEADERS.items():
+    for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     return response

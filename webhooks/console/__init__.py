@@ -14,15 +14,10 @@ bp = Blueprint(
 
 
 @bp.record_once
-def _session_cookie(state) -> None:
-    # The console's cookie carries a worker's sign-in: never readable by script, never sent cross-site.
+def _session_lifetime(state) -> None:
+    # A sign-in lasts CONSOLE_SESSION_HOURS; the cookie's flags are the app's (webhooks.security).
     settings = state.app.config["SETTINGS"]
-    state.app.config.update(
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(settings.production),
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.console_session_hours),
-    )
+    state.app.config.update(PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.console_session_hours))
 
 
 from webhooks.console import routes  # noqa: E402,F401  (routes attach to bp)

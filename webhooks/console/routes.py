@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.duty import handoff as handoffs
 from bot.duty import staff, worksheet
 from webhooks.console import bp
+from webhooks.security import CONSOLE_HEADERS
 
 OPEN_ENDPOINTS = {"console.login", "console.static"}
 
@@ -64,15 +65,8 @@ def _guard():
 
 @bp.after_request
 def _headers(response: Response) -> Response:
-    # Carer records: never cached, never framed, no scripts or styles but our own files.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    )
+    for name, value in CONSOLE_HEADERS.items():
+        response.headers[name] = value
     return response
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import requests
 from twilio.request_validator import RequestValidator
 
-from standin.segments import count_segments
+from bot.catalogue import segments
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 CHANNELS = ("sms", "whatsapp")
@@ -35,7 +35,7 @@ def incoming_form(settings: Any, channel: str, phone: str, body: str, profile_na
         "To": settings.twilio_whatsapp_from if channel == "whatsapp" else settings.twilio_sms_from,
         "Body": body,
         "NumMedia": "0",
-        "NumSegments": str(count_segments(body)),
+        "NumSegments": str(segments(body)),
         "SmsStatus": "received",
         "ApiVersion": "2010-04-01",
     }

@@ -103,10 +103,11 @@ GSM_REPLACE = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u20
 
 def _plain(text: Any, limit: int) -> str:
     """Carer words made GSM-7-safe and short: curly quotes straightened, emoji and the like dropped."""
-    from bot.catalogue import is_gsm7
+    from bot.catalogue import GSM7_BASIC
 
     text = "".join(GSM_REPLACE.get(c, c) for c in str(text or ""))
-    text = "".join(c for c in text if is_gsm7(c) and c not in "\n\r{}[]~^|\\€")
+    # The basic set only: an extension character costs two, and line breaks would split the copy's lines.
+    text = "".join(c for c in text if c in GSM7_BASIC and c not in "\n\r")
     text = re.sub(r"\s+", " ", text).strip(" .,;")
     return text if len(text) <= limit else text[: max(limit - 3, 0)].rstrip() + "..."
 

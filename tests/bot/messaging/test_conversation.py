@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from bot.config import ROOT
+from bot.messaging import conversation
+from bot.messaging.conversation import keyword
 from bot.models import Carer, Message
 from bot.messaging.worker import Dispatcher
 
@@ -91,3 +95,17 @@ def test_media_only_is_acknowledged_kindly_without_the_dialogue_model(phone, ser
     Dispatcher(services).run_once()
     assert sent_bodies(twilio) == [services.catalogue.text("media_received")]
     assert rasa.seen == []
+
+
+def _action_server_words(name: str) -> set[str]:
+    """A word list of the action server's (its own environment: read, not imported)."""
+    tree = ast.parse((ROOT / "rasa_project" / "actions" / "flow.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    raise AssertionError(f"{name} not found")
+
+
+def test_the_gateway_and_the_action_server_know_the_same_stop_and_start_words():
+    assert {keyword(w) for w in _action_server_words("OPT_OUT_WORDS")} == conversation.OPT_OUT_WORDS
+    assert {keyword(w) for w in _action_server_words("OPT_IN_WORDS")} == conversation.OPT_IN_WORDS

@@ -1,8 +1,8 @@
-"""Segment counting follows GSM-7 / UCS-2 rules."""
+"""SMS segments are counted as carriers bill them: GSM-7, or UCS-2 from one character outside it."""
 
 import pytest
 
-from standin.segments import count_segments
+from bot.catalogue import segments as count_segments
 
 
 @pytest.mark.parametrize(
