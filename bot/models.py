@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Optional
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
@@ -16,6 +17,75 @@ class Base(DeclarativeBase):
 
 def new_public_id() -> str:
     return uuid.uuid4().hex
+
+
+# States and kinds are stored as their values (plain strings), so a StrEnum compares equal to what a row holds.
+
+
+class Direction(StrEnum):
+    """Which way a message goes: the inbox is the rows in, the outbox the rows out."""
+
+    IN = "in"
+    OUT = "out"
+
+
+class MessageState(StrEnum):
+    """Where a message is. In: pending, processing, done. Out: pending, sending, sent, failed, skipped."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+UNHANDLED = (MessageState.PENDING, MessageState.PROCESSING)  # a carer's message not yet answered
+UNSENT = (MessageState.PENDING, MessageState.SENDING)  # a message out not yet settled
+
+
+class MessageKind(StrEnum):
+    """What a message is for: a carer's own, or which part of CarerText sent it."""
+
+    CARER = "carer"
+    REPLY = "reply"
+    OPT_OUT = "opt_out"  # the confirmation of a STOP: the one message an opted-out carer still gets
+    CRISIS = "crisis"
+    HOLDING = "holding"
+    APOLOGY = "apology"
+    SYSTEM = "system"
+    WORKER = "worker"
+    ALERT = "alert"
+    REMINDER = "reminder"
+    BROADCAST = "broadcast"
+
+
+class HandoffState(StrEnum):
+    """A handoff waits (open), is held by a worker (claimed), or is done (closed)."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    CLOSED = "closed"
+
+
+class HandoffReason(StrEnum):
+    """Why a person was asked to take over."""
+
+    SAFEGUARDING = "safeguarding"
+    SAFETY_CHECK = "safety_check"
+    UNSAFE_TO_TEXT = "unsafe_to_text"
+    ASKED_FOR_PERSON = "asked_for_person"
+    NOT_UNDERSTOOD = "not_understood"
+    COMPLETED = "completed"
+
+
+class Urgency(StrEnum):
+    """How soon a handoff must be picked up (HANDOFF_TARGET_* settings)."""
+
+    URGENT = "urgent"
+    SOON = "soon"
+    ROUTINE = "routine"
 
 
 class Carer(Base):
@@ -91,10 +161,9 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     carer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("carers.id"))
     conversation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("conversations.id"))
-    direction: Mapped[str] = mapped_column(String(3))  # in / out
+    direction: Mapped[str] = mapped_column(String(3))  # Direction
     channel: Mapped[str] = mapped_column(String(16))  # sms / whatsapp
-    # reply, reminder, worker, broadcast, alert, apology, system
-    kind: Mapped[str] = mapped_column(String(16), default="reply")
+    kind: Mapped[str] = mapped_column(String(16), default=MessageKind.REPLY)
     body: Mapped[Optional[str]] = mapped_column(Text)
     # For alerts to a duty phone, which is not a carer.
     to_address: Mapped[Optional[str]] = mapped_column(String(64))
@@ -102,8 +171,7 @@ class Message(Base):
     content_variables: Mapped[Optional[dict[str, Any]]]
     num_media: Mapped[int] = mapped_column(Integer, default=0)
     twilio_sid: Mapped[Optional[str]] = mapped_column(String(34), unique=True)
-    # Pipeline state. in: pending, processing, done, failed. out: pending, sending, sent, failed, skipped.
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=MessageState.PENDING)
     # Twilio's delivery status for outbound; only moves forward.
     delivery_status: Mapped[Optional[str]] = mapped_column(String(16))
     error_code: Mapped[Optional[int]]
@@ -143,11 +211,10 @@ class Handoff(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     carer_id: Mapped[int] = mapped_column(ForeignKey("carers.id"), index=True)
     conversation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("conversations.id"))
-    # safeguarding, safety_check, unsafe_to_text, asked_for_person, not_understood, completed
-    reason: Mapped[str] = mapped_column(String(32))
-    urgency: Mapped[str] = mapped_column(String(16))  # urgent, soon, routine
+    reason: Mapped[str] = mapped_column(String(32))  # HandoffReason
+    urgency: Mapped[str] = mapped_column(String(16))  # Urgency
     risk_flags: Mapped[Optional[list[str]]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16), default="open")  # open, claimed, closed
+    state: Mapped[str] = mapped_column(String(16), default=HandoffState.OPEN)
     claimed_by: Mapped[Optional[int]]
     claimed_at: Mapped[Optional[datetime]]
     outcome: Mapped[Optional[str]] = mapped_column(String(64))

@@ -7,6 +7,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
@@ -18,12 +19,31 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from bot.messaging import outbox
 from bot.catalogue import is_gsm7, segments
 from bot.timing.clock import as_utc
-from bot.models import Base, Carer, Conversation, Message, StatusEvent
+from bot.models import Base, Carer, Conversation, Direction, Message, MessageKind, MessageState, StatusEvent, UNSENT
 from bot.timing.quiet_hours import QuietHours, contact_window, is_allowed, next_allowed, parse_duration
 
 log = logging.getLogger("carertext.broadcasts")
 
-STATES = ("draft", "scheduled", "running", "stopped", "cancelled", "done")
+
+class BroadcastState(StrEnum):
+    """How far a broadcast has got; stopped and cancelled are a person's decision, done the scheduler's."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class RecipientState(StrEnum):
+    """One carer of a running broadcast: waiting for their turn, queued in the outbox, or skipped (with why)."""
+
+    WAITING = "waiting"
+    QUEUED = "queued"
+    SKIPPED = "skipped"
+
+
 ASSESSMENT_STATUSES = ("not_started", "in_progress", "completed", "review_due")
 CHANNELS = ("sms", "whatsapp")
 AUDIENCE_KEYS = ("status", "language", "channel", "postcode", "tag")
@@ -42,8 +62,7 @@ class Broadcast(Base):
     message: Mapped[str] = mapped_column(Text)
     # {"status": "...", "language": "...", "channel": "...", "postcode": "...", "tag": "..."}; empty means any.
     audience: Mapped[dict[str, Any]]
-    # draft, scheduled, running, stopped, cancelled, done
-    state: Mapped[str] = mapped_column(String(16), default="draft")
+    state: Mapped[str] = mapped_column(String(16), default=BroadcastState.DRAFT)
     scheduled_for: Mapped[Optional[datetime]]
     # Quiet hours that would push the rest past this moment skip them (reason quiet_hours): a notice can go stale.
     send_until: Mapped[Optional[datetime]]
@@ -67,7 +86,7 @@ class BroadcastRecipient(Base):
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"))
     carer_id: Mapped[int] = mapped_column(ForeignKey("carers.id"), index=True)
     # waiting, queued (in the outbox), skipped
-    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    state: Mapped[str] = mapped_column(String(16), default=RecipientState.WAITING)
     reason: Mapped[Optional[str]] = mapped_column(String(32))
     message_id: Mapped[Optional[int]] = mapped_column(ForeignKey("messages.id"))
 
@@ -262,8 +281,9 @@ def create(session: Session, now: datetime, *, message: str, audience: dict, cre
         raise BroadcastError("write the message first")
     if len(message) > MAX_BODY:
         raise BroadcastError(f"a message can be at most {MAX_BODY} characters")
-    broadcast = Broadcast(message=message, audience=clean_audience(audience), state="draft", created_by=created_by,
-                          created_at=now, send_until=send_until, recipients=0, queued=0, skipped=0)
+    broadcast = Broadcast(message=message, audience=clean_audience(audience), state=BroadcastState.DRAFT,
+                          created_by=created_by, created_at=now, send_until=send_until, recipients=0, queued=0,
+                          skipped=0)
     session.add(broadcast)
     session.flush()
     return broadcast
@@ -279,24 +299,26 @@ def _transition(session: Session, broadcast_id: int, from_states: tuple[str, ...
 def schedule(session: Session, now: datetime, broadcast_id: int, at: datetime | None = None) -> None:
     """Send now (at=None) or at a later moment; the scheduler starts it, never the request."""
     when = max(as_utc(at), now) if at is not None else now
-    if not _transition(session, broadcast_id, ("draft", "scheduled"), state="scheduled", scheduled_for=when):
+    if not _transition(session, broadcast_id, (BroadcastState.DRAFT, BroadcastState.SCHEDULED),
+                       state=BroadcastState.SCHEDULED, scheduled_for=when):
         raise BroadcastError("only a draft or a scheduled broadcast can be scheduled")
 
 
 def cancel(session: Session, now: datetime, broadcast_id: int) -> None:
     """Cancel a draft or scheduled broadcast; once it has started, stop it instead."""
-    if not _transition(session, broadcast_id, ("draft", "scheduled"), state="cancelled", finished_at=now):
+    if not _transition(session, broadcast_id, (BroadcastState.DRAFT, BroadcastState.SCHEDULED),
+                       state=BroadcastState.CANCELLED, finished_at=now):
         raise BroadcastError("it has already started: stop it instead")
 
 
 def stop(session: Session, now: datetime, broadcast_id: int) -> int:
     """Stop a running broadcast; its messages still waiting in the outbox are skipped. Returns how many."""
-    if not _transition(session, broadcast_id, ("running",), state="stopped", finished_at=now):
+    if not _transition(session, broadcast_id, (BroadcastState.RUNNING,), state=BroadcastState.STOPPED, finished_at=now):
         raise BroadcastError("only a running broadcast can be stopped")
     return session.execute(
-        update(Message).where(Message.broadcast_id == broadcast_id, Message.direction == "out",
-                              Message.state == "pending")
-        .values(state="skipped", error_note="broadcast_stopped", processed_at=now)
+        update(Message).where(Message.broadcast_id == broadcast_id, Message.direction == Direction.OUT,
+                              Message.state == MessageState.PENDING)
+        .values(state=MessageState.SKIPPED, error_note="broadcast_stopped", processed_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
 
@@ -329,12 +351,13 @@ def tick(services) -> TickResult:
     result = TickResult()
     now = services.clock.now()
     with services.db.session() as session:
-        due = session.scalars(select(Broadcast.id).where(Broadcast.state == "scheduled",
+        due = session.scalars(select(Broadcast.id).where(Broadcast.state == BroadcastState.SCHEDULED,
                                                          Broadcast.scheduled_for <= now)).all()
     for broadcast_id in due:
         result.started += _start(services, broadcast_id)
     with services.db.session() as session:
-        running = session.scalars(select(Broadcast.id).where(Broadcast.state == "running").order_by(Broadcast.id)).all()
+        running = session.scalars(select(Broadcast.id).where(Broadcast.state == BroadcastState.RUNNING)
+                                  .order_by(Broadcast.id)).all()
     for broadcast_id in running:
         _slice(services, broadcast_id, result)
     if result.started or result.queued or result.skipped or result.finished:
@@ -347,13 +370,14 @@ def _start(services, broadcast_id: int) -> int:
     """Fix the audience (one INSERT ... SELECT, however many carers) and mark it running."""
     now = services.clock.now()
     with services.db.session() as session:
-        if not _transition(session, broadcast_id, ("scheduled",), state="running", started_at=now):
+        if not _transition(session, broadcast_id, (BroadcastState.SCHEDULED,), state=BroadcastState.RUNNING,
+                           started_at=now):
             return 0
         broadcast = session.get(Broadcast, broadcast_id)
         ids = audience_ids(services.settings, now, broadcast.audience or {}).subquery()
         session.execute(insert(BroadcastRecipient).from_select(
             ["broadcast_id", "carer_id", "state"],
-            select(literal(broadcast_id), ids.c.id, literal("waiting"))))
+            select(literal(broadcast_id), ids.c.id, literal(RecipientState.WAITING.value))))
         broadcast.recipients = session.scalar(
             select(func.count()).select_from(BroadcastRecipient).where(BroadcastRecipient.broadcast_id == broadcast_id))
         log.info("broadcast started id=%s recipients=%s", broadcast_id, broadcast.recipients)
@@ -384,7 +408,7 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
     horizon = now + max(timedelta(seconds=settings.broadcast_tick_seconds), gap)
     with services.db.session() as session:
         # First write in the transaction: holds the row, so a stop waits for this slice and then skips it.
-        if not _transition(session, broadcast_id, ("running",), state="running"):
+        if not _transition(session, broadcast_id, (BroadcastState.RUNNING,), state=BroadcastState.RUNNING):
             return
         broadcast = session.get(Broadcast, broadcast_id)
         send_until = as_utc(broadcast.send_until)
@@ -405,7 +429,8 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
         room = sum(math.ceil(max(timedelta(0), horizon - first_slot.get(key, now)) / gap) for key in _senders(settings))
         waiting = session.scalars(
             select(BroadcastRecipient)
-            .where(BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.state == "waiting")
+            .where(BroadcastRecipient.broadcast_id == broadcast_id,
+                   BroadcastRecipient.state == RecipientState.WAITING)
             .order_by(BroadcastRecipient.id).limit(min(settings.broadcast_batch, room + room // 10 + 5))
         ).all()
         carers = {c.id: c for c in session.scalars(select(Carer).where(Carer.id.in_([r.carer_id for r in waiting])))}
@@ -436,7 +461,7 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
                 last = as_utc(carer.last_inbound_at)
                 if (last is None or now - last > outbox.WHATSAPP_WINDOW) and template_sid:
                     content_sid, content_vars = template_sid, template_vars
-            message = outbox.enqueue(session, now, carer=carer, body=broadcast.message, kind="broadcast",
+            message = outbox.enqueue(session, now, carer=carer, body=broadcast.message, kind=MessageKind.BROADCAST,
                                      channel=carer.channel, content_sid=content_sid, content_variables=content_vars,
                                      broadcast_id=broadcast_id, not_before=due, flush=False)
             if due == slot:  # one waiting for their own hours leaves this slot to the next carer; the send
@@ -444,9 +469,9 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
             queued.append((recipient, message, due != slot))
         session.flush()  # the slice's messages in one INSERT
         for recipient, reason in skipped:
-            recipient.state, recipient.reason = "skipped", reason
+            recipient.state, recipient.reason = RecipientState.SKIPPED, reason
         for recipient, message, held in queued:
-            recipient.state, recipient.message_id = "queued", message.id
+            recipient.state, recipient.message_id = RecipientState.QUEUED, message.id
             if held:
                 recipient.reason = HELD_FOR_HOURS  # the report tells these from the rest until they go
         for key, slot in next_slot.items():
@@ -459,7 +484,8 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
         result.queued += len(queued)
         result.skipped += len(skipped)
         left = session.scalar(select(BroadcastRecipient.id).where(
-            BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.state == "waiting").limit(1))
+            BroadcastRecipient.broadcast_id == broadcast_id,
+            BroadcastRecipient.state == RecipientState.WAITING).limit(1))
         if left is None:
             _finish(session, broadcast, now, result)
 
@@ -467,14 +493,14 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
 def _skip_rest(session: Session, broadcast: Broadcast, reason: str) -> int:
     count = session.execute(
         update(BroadcastRecipient).where(BroadcastRecipient.broadcast_id == broadcast.id,
-                                         BroadcastRecipient.state == "waiting")
-        .values(state="skipped", reason=reason).execution_options(synchronize_session=False)).rowcount
+                                         BroadcastRecipient.state == RecipientState.WAITING)
+        .values(state=RecipientState.SKIPPED, reason=reason).execution_options(synchronize_session=False)).rowcount
     broadcast.skipped += count
     return count
 
 
 def _finish(session: Session, broadcast: Broadcast, now: datetime, result: TickResult) -> None:
-    broadcast.state, broadcast.finished_at = "done", now
+    broadcast.state, broadcast.finished_at = BroadcastState.DONE, now
     result.finished += 1
     log.info("broadcast handed over id=%s queued=%s skipped=%s", broadcast.id, broadcast.queued, broadcast.skipped)
 
@@ -502,7 +528,7 @@ class SendGate:
 
     def busy(self, kind: str, channel: str) -> bool:
         """Whether the sender of a broadcast message on this channel was last found busy until a moment to come."""
-        until = self.busy_until.get(sender_key(self.settings, channel)) if kind == "broadcast" else None
+        until = self.busy_until.get(sender_key(self.settings, channel)) if kind == MessageKind.BROADCAST else None
         return until is not None and self.clock.now() < self._ready_at(until)
 
     def free_at(self) -> datetime | None:
@@ -511,7 +537,7 @@ class SendGate:
         return min((m for m in map(self._ready_at, self.busy_until.values()) if m > now), default=None)
 
     def __call__(self, session: Session, message: Message) -> datetime | None:
-        if message.kind != "broadcast":
+        if message.kind != MessageKind.BROADCAST:
             return None  # replies, reminders and alerts are never held by a broadcast
         settings, now = self.settings, self.clock.now()
         quiet, zone = QuietHours.parse(settings.quiet_hours), ZoneInfo(settings.timezone)
@@ -585,9 +611,9 @@ def report(session: Session, broadcast_id: int) -> Report | None:
             select(BroadcastRecipient.state, BroadcastRecipient.reason, func.count())
             .where(BroadcastRecipient.broadcast_id == broadcast_id)
             .group_by(BroadcastRecipient.state, BroadcastRecipient.reason)):
-        if state == "waiting":
+        if state == RecipientState.WAITING:
             r.waiting += count
-        elif state == "queued":
+        elif state == RecipientState.QUEUED:
             r.queued += count
         else:
             r.skipped += count
@@ -595,24 +621,24 @@ def report(session: Session, broadcast_id: int) -> Report | None:
     rows = session.execute(
         select(Message.channel, Message.state, Message.delivery_status, Message.error_code, Message.error_note,
                func.count(), func.sum(Message.num_segments))
-        .where(Message.broadcast_id == broadcast_id, Message.direction == "out")
+        .where(Message.broadcast_id == broadcast_id, Message.direction == Direction.OUT)
         .group_by(Message.channel, Message.state, Message.delivery_status, Message.error_code, Message.error_note))
     for channel, state, status, code, note, count, segs in rows:
         chan = r.by_channel.setdefault(channel, {"queued": 0, "delivered": 0, "failed": 0})
         chan["queued"] += count
-        if state in ("pending", "sending"):
+        if state in UNSENT:
             r.pending += count
-        elif state == "skipped":
+        elif state == MessageState.SKIPPED:
             r.skipped += count
             r.skipped_by_reason[note or "unknown"] = r.skipped_by_reason.get(note or "unknown", 0) + count
-        if state == "sent":
+        if state == MessageState.SENT:
             r.sent += count
             if channel == "sms":
                 r.segments += int(segs or 0)
         if status in DELIVERED:
             r.delivered += count
             chan["delivered"] += count
-        elif status in FAILED or state == "failed":
+        elif status in FAILED or state == MessageState.FAILED:
             r.failed += count
             chan["failed"] += count
             r.failed_by_code[code or 0] = r.failed_by_code.get(code or 0, 0) + count
@@ -620,7 +646,7 @@ def report(session: Session, broadcast_id: int) -> Report | None:
         select(func.count()).select_from(BroadcastRecipient)
         .join(Message, Message.id == BroadcastRecipient.message_id)
         .where(BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.reason == HELD_FOR_HOURS,
-               Message.state.in_(("pending", "sending"))))
+               Message.state.in_(UNSENT)))
     r.callbacks = session.scalar(
         select(func.count()).select_from(StatusEvent)
         .where(StatusEvent.twilio_sid.in_(select(Message.twilio_sid).where(Message.broadcast_id == broadcast_id)))) or 0

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.messaging import outbox
 from bot.timing.clock import as_utc
-from bot.models import Answer, Carer, Conversation, Handoff, Message
+from bot.models import Answer, Carer, Conversation, Direction, Handoff, Message, MessageState
 
 TABLES = ("weekly", "stops", "handoffs", "delivery", "opt_outs")
 
@@ -76,9 +76,10 @@ def build(session: Session, now: datetime, start: datetime, end: datetime, aband
 
     delivery_rows = session.execute(
         select(Message.channel, Message.delivery_status, func.count())
-        .where(Message.direction == "out", Message.created_at >= start, Message.created_at < end,
+        .where(Message.direction == Direction.OUT, Message.created_at >= start, Message.created_at < end,
                # Staff alerts are not carers' reach.
-               Message.state.in_(("sent", "failed")), Message.channel.not_in(outbox.STAFF_CHANNELS))
+               Message.state.in_((MessageState.SENT, MessageState.FAILED)),
+               Message.channel.not_in(outbox.STAFF_CHANNELS))
         .group_by(Message.channel, Message.delivery_status)).all()
     chans: dict[str, list[int]] = {}
     for channel, status, count in delivery_rows:

@@ -14,14 +14,15 @@ from bot.duty import staff, worksheet
 from bot.timing import working_days
 from bot.adapters.rasa_client import RasaUnavailable
 from bot.timing.clock import as_utc
-from bot.models import Carer, Conversation, Handoff, Message
+from bot.models import Carer, Conversation, Handoff, HandoffReason, HandoffState, Message, MessageKind, Urgency
 from bot.duty.staff import Worker
 
 log = logging.getLogger("carertext.handoff")
 
-URGENCY = {"safeguarding": "urgent", "safety_check": "soon", "unsafe_to_text": "soon", "asked_for_person": "soon",
-           "not_understood": "soon", "completed": "routine"}
-URGENCY_ORDER = {"urgent": 0, "soon": 1, "routine": 2}
+URGENCY = {HandoffReason.SAFEGUARDING: Urgency.URGENT, HandoffReason.SAFETY_CHECK: Urgency.SOON,
+           HandoffReason.UNSAFE_TO_TEXT: Urgency.SOON, HandoffReason.ASKED_FOR_PERSON: Urgency.SOON,
+           HandoffReason.NOT_UNDERSTOOD: Urgency.SOON, HandoffReason.COMPLETED: Urgency.ROUTINE}
+URGENCY_ORDER = {Urgency.URGENT: 0, Urgency.SOON: 1, Urgency.ROUTINE: 2}
 # How a worker may close a handoff; shown in the console's close form.
 OUTCOMES = {
     "resolved": "Resolved with the carer",
@@ -42,15 +43,16 @@ def open_handoff(session: Session, now, *, carer: Carer, conversation: Conversat
                  flags: tuple[str, ...] = (), trigger_message_id: int | None = None) -> Handoff:
     """Create a handoff, or return the open one of the same reason so a carer is not queued twice."""
     existing = session.scalars(
-        select(Handoff).where(Handoff.carer_id == carer.id, Handoff.reason == reason, Handoff.state != "closed")
+        select(Handoff).where(Handoff.carer_id == carer.id, Handoff.reason == reason,
+                              Handoff.state != HandoffState.CLOSED)
     ).first()
     if existing is not None:
         if flags:
             existing.risk_flags = sorted(set(existing.risk_flags or []) | set(flags))
         return existing
     handoff = Handoff(
-        carer_id=carer.id, conversation_id=conversation.id, reason=reason, urgency=URGENCY.get(reason, "soon"),
-        risk_flags=list(flags) or None, state="open", created_at=now, trigger_message_id=trigger_message_id,
+        carer_id=carer.id, conversation_id=conversation.id, reason=reason, urgency=URGENCY.get(reason, Urgency.SOON),
+        risk_flags=list(flags) or None, state=HandoffState.OPEN, created_at=now, trigger_message_id=trigger_message_id,
     )
     session.add(handoff)
     session.flush()
@@ -69,16 +71,18 @@ def alert_duty(session: Session, now, settings, catalogue, handoff: Handoff) -> 
     closed = "" if working_days.duty_team_open(now, settings) else catalogue.text("duty_alert_out_of_hours")
     if settings.duty_phone:
         body = catalogue.text("duty_alert", flags=flags, case=handoff.id) + closed
-        outbox.enqueue(session, now, carer=None, body=body, kind="alert", to_address=settings.duty_phone,
+        outbox.enqueue(session, now, carer=None, body=body, kind=MessageKind.ALERT, to_address=settings.duty_phone,
                        channel="sms")
     # No name, number or words of the carer's in an e-mail: only the case and a link behind the console's sign-in.
     link = f"{settings.public_base_url.rstrip('/')}/console/handoffs/{handoff.id}"
     body = (catalogue.text("duty_alert_subject", case=handoff.id) + "\n"
             + catalogue.text("duty_alert_email", flags=flags, case=handoff.id, link=link) + closed)
     for address in emails:
-        outbox.enqueue(session, now, carer=None, body=body, kind="alert", to_address=address, channel=outbox.EMAIL)
+        outbox.enqueue(session, now, carer=None, body=body, kind=MessageKind.ALERT, to_address=address,
+                       channel=outbox.EMAIL)
     if settings.duty_webhook_url:  # the same words; the address stays in the settings (it holds the secret)
-        outbox.enqueue(session, now, carer=None, body=body, kind="alert", to_address="duty chat", channel=outbox.CHAT)
+        outbox.enqueue(session, now, carer=None, body=body, kind=MessageKind.ALERT, to_address="duty chat",
+                       channel=outbox.CHAT)
 
 
 # -- the queue -----------------------------------------------------------------------------------
@@ -87,17 +91,17 @@ def alert_duty(session: Session, now, settings, catalogue, handoff: Handoff) -> 
 def due_by(handoff: Handoff, settings) -> datetime:
     """When a person should have picked this handoff up, from its urgency's target."""
     created = as_utc(handoff.created_at)
-    if handoff.urgency == "urgent":
+    if handoff.urgency == Urgency.URGENT:
         return created + timedelta(minutes=settings.handoff_target_urgent_minutes)
-    if handoff.urgency == "soon":
+    if handoff.urgency == Urgency.SOON:
         return working_days.for_settings(settings).add(created, settings.handoff_target_soon_working_days)
     return created + timedelta(days=settings.handoff_target_routine_days)
 
 
 def target_label(urgency: str, settings) -> str:
-    if urgency == "urgent":
+    if urgency == Urgency.URGENT:
         return f"{settings.handoff_target_urgent_minutes} min"
-    if urgency == "soon":
+    if urgency == Urgency.SOON:
         n = settings.handoff_target_soon_working_days
         return f"{n} working day" + ("s" if n != 1 else "")
     return f"{settings.handoff_target_routine_days} days"
@@ -149,7 +153,7 @@ def carer_label(session: Session, carer: Carer, conversation_id: int | None) -> 
 
 def queue(session: Session, now, settings) -> list[QueueItem]:
     """Open and held handoffs: most urgent first, then whoever has waited longest."""
-    handoffs = list(session.scalars(select(Handoff).where(Handoff.state != "closed")))
+    handoffs = list(session.scalars(select(Handoff).where(Handoff.state != HandoffState.CLOSED)))
     names = {w.id: w.display_name for w in session.scalars(select(Worker))}
     items = []
     for h in handoffs:
@@ -160,10 +164,10 @@ def queue(session: Session, now, settings) -> list[QueueItem]:
             carer_label=carer_label(session, carer, h.conversation_id), risk_flags=list(h.risk_flags or []),
             created_at=as_utc(h.created_at), waited=waited, waited_label=duration_label(waited),
             target_label=target_label(h.urgency, settings),
-            overdue=h.state == "open" and now > due_by(h, settings),
+            overdue=h.state == HandoffState.OPEN and now > due_by(h, settings),
             claimed_by=names.get(h.claimed_by) if h.claimed_by else None,
         ))
-    items.sort(key=lambda i: (i.state != "open", URGENCY_ORDER.get(i.urgency, 9), i.created_at, i.id))
+    items.sort(key=lambda i: (i.state != HandoffState.OPEN, URGENCY_ORDER.get(i.urgency, 9), i.created_at, i.id))
     return items
 
 
@@ -173,8 +177,8 @@ def queue(session: Session, now, settings) -> list[QueueItem]:
 def claim(session: Session, now, handoff_id: int, worker: Worker) -> bool:
     """Take a handoff; exactly one of two workers claiming at once wins (a conditional UPDATE)."""
     result = session.execute(
-        update(Handoff).where(Handoff.id == handoff_id, Handoff.state == "open")
-        .values(state="claimed", claimed_by=worker.id, claimed_at=now)
+        update(Handoff).where(Handoff.id == handoff_id, Handoff.state == HandoffState.OPEN)
+        .values(state=HandoffState.CLAIMED, claimed_by=worker.id, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -193,7 +197,7 @@ def claim(session: Session, now, handoff_id: int, worker: Worker) -> bool:
 def _held(session: Session, handoff_id: int, worker: Worker) -> Handoff:
     """The handoff if this worker may act on it: they hold it, or they manage the team."""
     handoff = session.get(Handoff, handoff_id)
-    if handoff is None or handoff.state != "claimed":
+    if handoff is None or handoff.state != HandoffState.CLAIMED:
         raise HandoffError("claim this handoff first")
     if handoff.claimed_by != worker.id and not worker.may("act_on_any_handoff"):
         raise HandoffError("another worker holds this handoff")
@@ -210,7 +214,7 @@ def reply(session: Session, now, handoff_id: int, worker: Worker, text: str) -> 
         raise HandoffError(f"a message can be at most {MAX_REPLY} characters")
     carer = session.get(Carer, handoff.carer_id)
     conv = session.get(Conversation, handoff.conversation_id) if handoff.conversation_id else None
-    message = outbox.enqueue(session, now, carer=carer, conversation=conv, body=text, kind="worker",
+    message = outbox.enqueue(session, now, carer=carer, conversation=conv, body=text, kind=MessageKind.WORKER,
                              channel=carer.channel)
     staff.audit(session, now, worker, "reply", carer_id=carer.id, handoff_id=handoff.id,
                 detail=f"message={message.id}")
@@ -225,10 +229,10 @@ def hand_back(services, handoff_id: int, worker_id: int) -> None:
         handoff = _held(session, handoff_id, worker)
         carer = session.get(Carer, handoff.carer_id)
         conv = session.get(Conversation, handoff.conversation_id)
-        handoff.state, handoff.outcome, handoff.closed_at = "closed", "handed_back", now
+        handoff.state, handoff.outcome, handoff.closed_at = HandoffState.CLOSED, "handed_back", now
         if not _other_open(session, handoff):
             conv.state = "bot"
-            outbox.enqueue(session, now, carer=carer, conversation=conv, kind="reply", channel=carer.channel,
+            outbox.enqueue(session, now, carer=carer, conversation=conv, kind=MessageKind.REPLY, channel=carer.channel,
                            body=services.catalogue.text("handed_back", carer.language))
         staff.audit(session, now, worker, "hand_back", carer_id=carer.id, handoff_id=handoff.id)
         sender, carer_id, conv_id, resume = conv.rasa_sender, carer.id, conv.id, conv.state == "bot"
@@ -248,7 +252,7 @@ def _other_open(session: Session, handoff: Handoff) -> bool:
     """Whether another handoff for this carer still needs a person (so the bot must stay quiet)."""
     return session.scalars(
         select(Handoff.id).where(Handoff.carer_id == handoff.carer_id, Handoff.id != handoff.id,
-                                 Handoff.state != "closed", Handoff.reason == "safeguarding")
+                                 Handoff.state != HandoffState.CLOSED, Handoff.reason == HandoffReason.SAFEGUARDING)
     ).first() is not None
 
 
@@ -257,7 +261,7 @@ def close(session: Session, now, handoff_id: int, worker: Worker, outcome: str, 
     if outcome not in OUTCOMES:
         raise HandoffError("choose an outcome")
     handoff = _held(session, handoff_id, worker)
-    handoff.state, handoff.outcome, handoff.closed_at = "closed", outcome, now
+    handoff.state, handoff.outcome, handoff.closed_at = HandoffState.CLOSED, outcome, now
     handoff.note = (note or "").strip()[:4000] or None
     conv = session.get(Conversation, handoff.conversation_id) if handoff.conversation_id else None
     if conv is not None and conv.state == "person" and not _other_open(session, handoff):
@@ -270,7 +274,7 @@ def decide(session: Session, now, catalogue, handoff_id: int, worker: Worker, *,
            reasons: str, conditions: dict | None = None) -> int:
     """Record the eligibility decision on a completed assessment and tell the carer in plain words."""
     handoff = _held(session, handoff_id, worker)
-    if handoff.reason != "completed":
+    if handoff.reason != HandoffReason.COMPLETED:
         raise HandoffError("only a completed assessment has an eligibility decision")
     reasons = (reasons or "").strip()
     if not reasons:
@@ -282,9 +286,9 @@ def decide(session: Session, now, catalogue, handoff_id: int, worker: Worker, *,
         conditions=conditions or None, reasons=reasons[:8000], decided_by=worker.id, decided_at=now,
     )
     session.add(decision)
-    outbox.enqueue(session, now, carer=carer, conversation=conv, kind="worker", channel=carer.channel,
+    outbox.enqueue(session, now, carer=carer, conversation=conv, kind=MessageKind.WORKER, channel=carer.channel,
                    body=catalogue.text("decision_eligible" if eligible else "decision_not_eligible", carer.language))
-    handoff.state, handoff.closed_at = "closed", now
+    handoff.state, handoff.closed_at = HandoffState.CLOSED, now
     handoff.outcome = "eligible" if eligible else "not_eligible"
     if conv is not None and conv.state == "person" and not _other_open(session, handoff):
         conv.state = "bot"
@@ -327,7 +331,7 @@ def view(session: Session, now, settings, handoff_id: int, worker: Worker) -> Ca
     answers = worksheet.current_answers(session, conv.id) if conv is not None else {}
     order = {qid: i for i, qid in enumerate(questions)}
     ordered = sorted(answers.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[1].id))
-    sheet = worksheet.draft(answers, questions) if handoff.reason == "completed" and answers else None
+    sheet = worksheet.draft(answers, questions) if handoff.reason == HandoffReason.COMPLETED and answers else None
     decision = session.scalars(select(staff.EligibilityDecision)
                                .where(staff.EligibilityDecision.handoff_id == handoff.id)
                                .order_by(staff.EligibilityDecision.id.desc())).first()
@@ -343,7 +347,7 @@ def view(session: Session, now, settings, handoff_id: int, worker: Worker) -> Ca
         answers=ordered, worksheet=sheet, decision=decision, messages=messages,
         claimed_by=claimer.display_name if claimer else None, waited_label=duration_label(waited),
         target_label=target_label(handoff.urgency, settings),
-        overdue=handoff.state == "open" and now > due_by(handoff, settings),
+        overdue=handoff.state == HandoffState.OPEN and now > due_by(handoff, settings),
     )
 
 

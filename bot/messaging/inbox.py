@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.messaging import outbox, ratelimit
 from bot.timing.clock import Clock, as_utc
 from bot.db import insert_now
-from bot.models import Carer, Conversation, Message
+from bot.models import Carer, Conversation, Direction, Message, MessageKind, MessageState, UNHANDLED
 from bot.messaging.whatsapp_buttons import tapped_choice
 
 log = logging.getLogger("carertext.inbox")
@@ -178,8 +178,8 @@ LEASE_FREE = or_(_carers.c.lease_until.is_(None), _carers.c.lease_until < bindpa
 HAND_OVER = (
     update(_carers)
     .where(_carers.c.id == bindparam("p_carer_id"), LEASE_FREE,
-           ~exists().where(_waiting.carer_id == bindparam("p_carer_id"), _waiting.direction == "in",
-                           _waiting.state.in_(("pending", "processing"))))
+           ~exists().where(_waiting.carer_id == bindparam("p_carer_id"), _waiting.direction == Direction.IN,
+                           _waiting.state.in_(UNHANDLED)))
     .values(lease_owner=bindparam("p_owner"), lease_until=bindparam("p_until"),
             last_inbound_at=bindparam("p_now"), channel=bindparam("p_channel"))
     .returning(outbox.OUTBOX_BUSY)
@@ -233,7 +233,7 @@ def _hand_over(session: Session, services, carer: Carer,
         set_committed_value(carer, name, value)  # written just now: no second UPDATE at the flush
     # Inserted as the worker's first attempt: if this process dies mid-turn, the retry asks Rasa what it
     # already answered instead of sending the message twice.
-    message.state, message.attempts = "processing", 1
+    message.state, message.attempts = MessageState.PROCESSING, 1
     return owner, until, not taken.outbox_busy
 
 
@@ -291,12 +291,12 @@ def _message(carer: Carer, conv: Conversation, incoming: IncomingMessage, now: d
     return Message(
         carer_id=carer.id,
         conversation_id=conv.id,
-        direction="in",
+        direction=Direction.IN,
         channel=incoming.channel,
-        kind="carer",
+        kind=MessageKind.CARER,
         body=incoming.body,
         num_media=incoming.num_media,
         twilio_sid=incoming.message_sid,
-        state="pending",
+        state=MessageState.PENDING,
         created_at=now,
     )

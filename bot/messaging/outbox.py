@@ -17,7 +17,7 @@ from bot.adapters.twilio_sender import Outgoing, SendFailed
 from bot.catalogue import segments
 from bot.timing.clock import as_utc
 from bot.db import has_written
-from bot.models import Carer, Conversation, Message, StatusEvent
+from bot.models import Carer, Conversation, Direction, Message, MessageKind, MessageState, StatusEvent, UNSENT
 
 log = logging.getLogger("carertext.outbox")
 
@@ -43,27 +43,27 @@ _CLAIM_DUE = (
     .where(
         Message.id == bindparam("p_id"),
         or_(
-            and_(Message.state == "pending",
+            and_(Message.state == MessageState.PENDING,
                  or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= bindparam("p_now"))),
-            and_(Message.state == "sending", Message.next_attempt_at <= bindparam("p_now")),
+            and_(Message.state == MessageState.SENDING, Message.next_attempt_at <= bindparam("p_now")),
         ),
     )
-    .values(state="sending", attempts=Message.attempts + 1, next_attempt_at=bindparam("p_until"))
+    .values(state=MessageState.SENDING, attempts=Message.attempts + 1, next_attempt_at=bindparam("p_until"))
 )
 CLAIM = _CLAIM_DUE.returning(Message).execution_options(synchronize_session=False, populate_existing=True)
 # A reply just queued in this transaction: claimed only if nothing of its carer's is waiting ahead of it.
 # Run on the connection, without RETURNING: the row is already in hand, and the ORM's way costs twice as much.
 _ahead = aliased(Message)
 CLAIM_IF_NEXT = _CLAIM_DUE.where(~exists().where(
-    _ahead.carer_id == bindparam("p_carer_id"), _ahead.direction == "out",
-    _ahead.state.in_(("pending", "sending")), _ahead.id < bindparam("p_id")))
+    _ahead.carer_id == bindparam("p_carer_id"), _ahead.direction == Direction.OUT,
+    _ahead.state.in_(UNSENT), _ahead.id < bindparam("p_id")))
 
 
 # Whether anything waits to go to the carer p_carer_id: a turn's first reply may leave before its record
 # (Outbox.send_unwritten) only when it overtakes nothing.
 _waiting = aliased(Message)
-OUTBOX_BUSY = exists().where(_waiting.carer_id == bindparam("p_carer_id"), _waiting.direction == "out",
-                             _waiting.state.in_(("pending", "sending"))).label("outbox_busy")
+OUTBOX_BUSY = exists().where(_waiting.carer_id == bindparam("p_carer_id"), _waiting.direction == Direction.OUT,
+                             _waiting.state.in_(UNSENT)).label("outbox_busy")
 
 
 # A send's lease is twice LEASE_SECONDS (60 s by default): a sender that died is taken over after it.
@@ -84,7 +84,7 @@ def enqueue(session: Session, now, *, carer: Carer | None, body: str | None, kin
     message = Message(
         carer_id=carer.id if carer else None,
         conversation_id=conversation.id if conversation else None,
-        direction="out",
+        direction=Direction.OUT,
         channel=channel or (carer.channel if carer else "sms"),
         kind=kind,
         body=body,
@@ -94,7 +94,7 @@ def enqueue(session: Session, now, *, carer: Carer | None, body: str | None, kin
         num_segments=segments(body) if body else None,
         in_reply_to_id=in_reply_to,
         broadcast_id=broadcast_id,
-        state="pending",
+        state=MessageState.PENDING,
         created_at=now,
         next_attempt_at=not_before,
     )
@@ -170,7 +170,7 @@ def approved_templates(settings) -> set[str]:
 def mark_maybe_sent(session: Session, carer_id: int) -> None:
     """The replies queued in this session may have left before a crash: each is looked for at Twilio first."""
     for message in session.new:
-        if isinstance(message, Message) and message.direction == "out" and message.carer_id == carer_id:
+        if isinstance(message, Message) and message.direction == Direction.OUT and message.carer_id == carer_id:
             message.attempts, message.error_note = 1, None  # the next claim makes it attempt 2: _already_sent
 
 
@@ -235,12 +235,12 @@ class Outbox:
         with self.db.session() as session:
             blocked = (
                 select(Message.carer_id)
-                .where(Message.direction == "out", Message.state == "sending", Message.carer_id.is_not(None),
-                       Message.next_attempt_at > now)
+                .where(Message.direction == Direction.OUT, Message.state == MessageState.SENDING,
+                       Message.carer_id.is_not(None), Message.next_attempt_at > now)
             )
             heads = (
                 select(func.min(Message.id))
-                .where(Message.direction == "out", Message.state.in_(("pending", "sending")))
+                .where(Message.direction == Direction.OUT, Message.state.in_(UNSENT))
                 .group_by(func.coalesce(Message.carer_id, -Message.id))
             )
             rows = session.execute(
@@ -292,8 +292,8 @@ class Outbox:
             with self.db.session() as session:
                 head = session.scalars(
                     select(Message)
-                    .where(Message.carer_id == carer_id, Message.direction == "out",
-                           Message.state.in_(("pending", "sending")))
+                    .where(Message.carer_id == carer_id, Message.direction == Direction.OUT,
+                           Message.state.in_(UNSENT))
                     .order_by(Message.id).limit(1)
                 ).first()
             if head is None or head.id == previous:
@@ -322,7 +322,8 @@ class Outbox:
                                                                "p_carer_id": first.carer_id}).rowcount
         if claimed != 1:
             return None
-        for name, value in (("state", "sending"), ("attempts", first.attempts + 1), ("next_attempt_at", until)):
+        claimed = (("state", MessageState.SENDING), ("attempts", first.attempts + 1), ("next_attempt_at", until))
+        for name, value in claimed:
             set_committed_value(first, name, value)  # what the row now holds, without another write
         return first
 
@@ -349,7 +350,7 @@ class Outbox:
         if skip is not None or any(gate(session, first) is not None for gate in self.gates):
             return False
         replies.first = None
-        first.state, first.attempts = "sending", 1
+        first.state, first.attempts = MessageState.SENDING, 1
         try:
             result = self.sender.send(outgoing, self.settings.status_callback_url)
         except SendFailed as exc:
@@ -378,7 +379,7 @@ class Outbox:
             return self._send_to_staff(session, message)
         outgoing, skip = self._outgoing(session, message, carer)
         if skip:
-            message.state, message.error_note = "skipped", skip
+            message.state, message.error_note = MessageState.SKIPPED, skip
             message.processed_at = self.clock.now()
             log.info("outbound skipped msg=%s reason=%s", message.id, skip)
             self._settled(session, message)
@@ -387,7 +388,8 @@ class Outbox:
         for gate in self.gates:
             later = gate(session, message)
             if later is not None:  # not an attempt: put it back as it was, due at that moment
-                message.state, message.next_attempt_at, message.attempts = "pending", later, message.attempts - 1
+                message.state, message.next_attempt_at = MessageState.PENDING, later
+                message.attempts -= 1
                 session.commit()
                 return 0
         # After a 5xx, or a sender that died mid-send (no note), Twilio may have it already.
@@ -431,7 +433,7 @@ class Outbox:
             log.warning("%s alert failed msg=%s reason=%s next=%s", message.channel, message.id, exc, message.state)
             session.commit()
             return 0
-        message.state, message.processed_at, message.next_attempt_at = "sent", self.clock.now(), None
+        message.state, message.processed_at, message.next_attempt_at = MessageState.SENT, self.clock.now(), None
         message.delivery_status = "sent"
         self._settled(session, message)
         session.commit()
@@ -444,10 +446,10 @@ class Outbox:
         now = self.clock.now()
         message.processed_at = now
         if retryable and message.attempts < self.settings.outbox_max_attempts:
-            message.state, message.error_note = "pending", retry_note
+            message.state, message.error_note = MessageState.PENDING, retry_note
             message.next_attempt_at = now + timedelta(seconds=backoff(message.attempts))
         else:
-            message.state, message.error_note = "failed", fail_note
+            message.state, message.error_note = MessageState.FAILED, fail_note
             self._settled(session, message)
 
     def _settled(self, session: Session, message: Message) -> None:
@@ -459,7 +461,7 @@ class Outbox:
         if carer is not None and carer.phone is None:
             return None, "erased"
         # The one message an opted-out carer still gets: the confirmation of their STOP.
-        if carer is not None and carer.opted_out and message.kind != "opt_out":
+        if carer is not None and carer.opted_out and message.kind != MessageKind.OPT_OUT:
             return None, "opted_out"
         whatsapp = message.channel == "whatsapp"
         if message.to_address:
@@ -498,7 +500,7 @@ class Outbox:
 
     def _mark_sent(self, session: Session, message: Message, sid: str, num_segments, status="queued"):
         now = self.clock.now()
-        message.state = "sent"
+        message.state = MessageState.SENT
         message.twilio_sid = sid
         message.processed_at = now
         message.next_attempt_at = None
@@ -518,7 +520,7 @@ class Outbox:
                 carer.opted_out, carer.opted_out_at = True, now
             self._retry_or_fail(session, message, False, "", "opted_out")
         elif exc.code == OUTSIDE_WINDOW and self.on_outside_window is not None:
-            message.state, message.error_note = "pending", "outside_window"
+            message.state, message.error_note = MessageState.PENDING, "outside_window"
             message.next_attempt_at, message.processed_at = now, now
         else:
             self._retry_or_fail(session, message, exc.retryable, "ambiguous" if exc.ambiguous else "retry",

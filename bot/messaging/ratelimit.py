@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.messaging import outbox
 from bot.timing.clock import as_utc
 from bot.db import insert_now
-from bot.models import Base, Carer, Conversation, Message
+from bot.models import Base, Carer, Conversation, Message, MessageKind, MessageState
 
 log = logging.getLogger("carertext.ratelimit")
 
@@ -80,7 +80,7 @@ def admit(session: Session, services, message: Message, bucket: RateBucket | Non
         return "now"
     if delay.total_seconds() > settings.rate_limit_backlog_seconds:
         # Kept for the record and the console, never sent to the dialogue: the queue is long enough.
-        message.state, message.error_note, message.processed_at = "done", "collapsed", now
+        message.state, message.error_note, message.processed_at = MessageState.DONE, "collapsed", now
         verdict = "collapsed"
     else:
         bucket.next_free_at = due
@@ -93,7 +93,7 @@ def admit(session: Session, services, message: Message, bucket: RateBucket | Non
         if not carer.opted_out:
             session.add(message)
             session.flush()  # the notice points at the message: it needs its id
-            outbox.enqueue(session, now, carer=carer, conversation=conv, kind="system",
+            outbox.enqueue(session, now, carer=carer, conversation=conv, kind=MessageKind.SYSTEM,
                            body=services.catalogue.text("too_many_messages", carer.language),
                            in_reply_to=message.id, channel=message.channel)
         log.warning("number slowed down carer=%s", carer.public_id[:8])

@@ -10,7 +10,7 @@ import time
 from sqlalchemy import and_, func, or_, select
 
 from bot.timing.clock import as_utc
-from bot.models import Message
+from bot.models import Direction, Message, MessageState, UNHANDLED
 
 log = logging.getLogger("carertext.worker")
 
@@ -122,6 +122,6 @@ class Dispatcher:
         with self.services.db.session() as session:
             return session.scalar(
                 select(func.min(Message.next_attempt_at))
-                .where(or_(and_(Message.direction == "out", Message.state == "pending"),
-                           and_(Message.direction == "in", Message.state.in_(("pending", "processing")))),
+                .where(or_(and_(Message.direction == Direction.OUT, Message.state == MessageState.PENDING),
+                           and_(Message.direction == Direction.IN, Message.state.in_(UNHANDLED))),
                        Message.next_attempt_at > now))

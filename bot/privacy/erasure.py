@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Tex
     or_, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.models import Base, Carer, Conversation, Handoff, Message
+from bot.models import Base, Carer, Conversation, Direction, Handoff, Message, MessageState, UNHANDLED, UNSENT
 
 log = logging.getLogger("carertext.erasure")
 
@@ -150,9 +150,9 @@ def erase_in_session(session: Session, services, carer: Carer, *, reason: str, a
     if phone:
         _scrub_number(session, phone)
     # Waiting inbound messages are never handled now: there is nothing left to handle.
-    session.execute(update(Message).where(Message.carer_id == carer.id, Message.direction == "in",
-                                          Message.state.in_(("pending", "processing")))
-                    .values(state="done", error_note="erased", next_attempt_at=None))
+    session.execute(update(Message).where(Message.carer_id == carer.id, Message.direction == Direction.IN,
+                                          Message.state.in_(UNHANDLED))
+                    .values(state=MessageState.DONE, error_note="erased", next_attempt_at=None))
     session.execute(update(Conversation).where(Conversation.carer_id == carer.id).values(state="closed"))
     for obj in list(session.identity_map.values()):  # objects the caller holds must not write text back
         if isinstance(obj, Message) and obj.carer_id == carer.id:
@@ -184,13 +184,13 @@ def finish(session: Session, carer: Carer) -> bool:
     """Drop the number kept for the goodbye once nothing is waiting to go to it; True if done."""
     if carer.erased_at is None or carer.phone is None:
         return False
-    waiting = session.scalars(select(Message.id).where(Message.carer_id == carer.id, Message.direction == "out",
-                                                       Message.state.in_(("pending", "sending")))).first()
+    waiting = session.scalars(select(Message.id).where(Message.carer_id == carer.id, Message.direction == Direction.OUT,
+                                                       Message.state.in_(UNSENT))).first()
     if waiting is not None:
         return False
     phone = carer.phone
     carer.phone = None
-    session.execute(update(Message).where(Message.carer_id == carer.id, Message.direction == "out")
+    session.execute(update(Message).where(Message.carer_id == carer.id, Message.direction == Direction.OUT)
                     .values(body=None, to_address=None))
     session.flush()
     _scrub_number(session, phone)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from bot.messaging import outbox
 from bot.adapters.twilio_sender import Outgoing
 from bot.timing.clock import as_utc
-from bot.models import Base, Carer, Conversation, Message
+from bot.models import Base, Carer, Conversation, Direction, Message, MessageKind, MessageState
 from bot.timing.quiet_hours import (ContactWindow, QuietHours, contact_window, next_allowed, parse_duration,
                              parse_schedule)
 
@@ -164,7 +164,8 @@ def preference(session: Session, carer: Carer, now: datetime) -> ReminderPrefere
     """The carer's reminder preferences, made on first sight from the channel they first used."""
     pref = session.get(ReminderPreference, carer.id)
     if pref is None:
-        first = session.scalars(select(Message.channel).where(Message.carer_id == carer.id, Message.direction == "in")
+        first = session.scalars(select(Message.channel)
+                                .where(Message.carer_id == carer.id, Message.direction == Direction.IN)
                                 .order_by(Message.id).limit(1)).first()
         pref = ReminderPreference(carer_id=carer.id, sms_fallback=(first or carer.channel) == "sms", updated_at=now)
         session.add(pref)
@@ -409,7 +410,7 @@ class Reminders:
         if not self.catalogue.has(key, carer.language):
             key = "reminder.nudge"
         body = self.catalogue.text(key, carer.language, section=self.routes.section_words(conv, carer))
-        message = outbox.enqueue(session, now, carer=carer, conversation=conv, body=body, kind="reminder",
+        message = outbox.enqueue(session, now, carer=carer, conversation=conv, body=body, kind=MessageKind.REMINDER,
                                  channel=carer.channel, flush=False)
         reminder.route = carer.channel
         queued.append((reminder, message))
@@ -442,7 +443,7 @@ class Reminders:
                 select(Reminder.id, Message.id, Message.state)
                 .join(Message, Message.id == Reminder.message_id)
                 .where(Reminder.state == "sent", Message.channel == "whatsapp",
-                       ((Message.state == "pending") & (Message.error_note == "outside_window"))
+                       ((Message.state == MessageState.PENDING) & (Message.error_note == "outside_window"))
                        | ((Message.error_code == outbox.OUTSIDE_WINDOW)
                           & Message.delivery_status.in_(FAILED_STATUSES)))
             ).all()
@@ -453,11 +454,11 @@ class Reminders:
     def _retry_refused(self, reminder_id: int, message_id: int, state: str) -> int:
         now = self.clock.now()
         with self.db.session() as session:
-            if state == "pending":
+            if state == MessageState.PENDING:
                 # Still ours to change: take it from the outbox's retry so it is not sent free-form again.
                 took = session.execute(
-                    update(Message).where(Message.id == message_id, Message.state == "pending")
-                    .values(state="sending", next_attempt_at=now + outbox.sending_lease(self.settings))
+                    update(Message).where(Message.id == message_id, Message.state == MessageState.PENDING)
+                    .values(state=MessageState.SENDING, next_attempt_at=now + outbox.sending_lease(self.settings))
                     .execution_options(synchronize_session=False)).rowcount
                 if took != 1:
                     return 0
@@ -465,15 +466,16 @@ class Reminders:
                 carer = session.get(Carer, message.carer_id)
                 route, reason = self.routes.reroute(session, message, carer)
                 if route:
-                    message.state, message.next_attempt_at, message.error_note = "pending", now, f"rerouted_{route}"
+                    message.state, message.next_attempt_at = MessageState.PENDING, now
+                    message.error_note = f"rerouted_{route}"
                 else:
-                    message.state, message.error_note, message.processed_at = "skipped", reason, now
+                    message.state, message.error_note, message.processed_at = MessageState.SKIPPED, reason, now
                 return 1
             # Delivered as "failed" by a callback: a new message, claimed by moving the reminder onto it.
             old = session.get(Message, message_id)
             carer = session.get(Carer, old.carer_id)
-            retry = outbox.enqueue(session, now, carer=carer, conversation=None, body=old.body, kind="reminder",
-                                   channel=old.channel, content_sid=old.content_sid,
+            retry = outbox.enqueue(session, now, carer=carer, conversation=None, body=old.body,
+                                   kind=MessageKind.REMINDER, channel=old.channel, content_sid=old.content_sid,
                                    content_variables=old.content_variables)
             retry.conversation_id = old.conversation_id
             moved = session.execute(
@@ -484,7 +486,7 @@ class Reminders:
                 return 0
             route, reason = self.routes.reroute(session, retry, carer)
             if route is None:
-                retry.state, retry.error_note, retry.processed_at = "skipped", reason, now
+                retry.state, retry.error_note, retry.processed_at = MessageState.SKIPPED, reason, now
             log.info("reminder rerouted after 63016 reminder=%s route=%s", reminder_id, route or reason)
             return 1
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.duty import handoff as handoffs
 from bot.duty import staff, worksheet
+from bot.models import HandoffState, Urgency
 from webhooks.console import bp
 from webhooks.security import CONSOLE_HEADERS
 
@@ -117,8 +118,8 @@ def queue_json():
     services = _services()
     with services.db.session() as db:
         items = handoffs.queue(db, _now(), services.settings)
-    return jsonify({"items": [i.as_json() for i in items],
-                    "urgent_open": sum(1 for i in items if i.urgency == "urgent" and i.state == "open")})
+    urgent_open = sum(1 for i in items if i.urgency == Urgency.URGENT and i.state == HandoffState.OPEN)
+    return jsonify({"items": [i.as_json() for i in items], "urgent_open": urgent_open})
 
 
 # -- one handoff ---------------------------------------------------------------------------------
@@ -151,7 +152,7 @@ def messages_json(handoff_id: int):
 
 
 def _may_act(h) -> bool:
-    return h.state == "claimed" and (h.claimed_by == g.worker.id or g.worker.may("act_on_any_handoff"))
+    return h.state == HandoffState.CLAIMED and (h.claimed_by == g.worker.id or g.worker.may("act_on_any_handoff"))
 
 
 def _back(handoff_id: int):
