@@ -65,14 +65,16 @@ def intent_commands() -> dict[str, str]:
     for path in sorted((PROJECT / "data" / "rules").glob("*.yml")):
         for rule in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules", []):
             steps = rule.get("steps", [])
-            for first, second in zip(steps, steps[1:]):
+            for first, second in zip(steps, steps[1:], strict=False):
                 if "intent" in first and second.get("action") in actions:
                     routes.setdefault(first["intent"], actions[second["action"]])
     return routes
 
 
 def _subclasses(cls):
-    import actions.assessment, actions.commands, actions.privacy  # noqa: F401  (register the actions)
+    import actions.assessment  # noqa: F401  (importing registers the actions)
+    import actions.commands  # noqa: F401
+    import actions.privacy  # noqa: F401
 
     for sub in cls.__subclasses__():
         yield sub
@@ -118,7 +120,7 @@ def run(model: str) -> bool:
     taken = asyncio.run(read_all(model, commands + answers))
     seconds = time.perf_counter() - start
     by_label: dict[str, list[str]] = defaultdict(list)
-    for row, got in zip(commands, taken):
+    for row, got in zip(commands, taken, strict=False):
         by_label[row["intent"]].append(got)
     print(f"{'command':22} {'n':>4} {'understood':>10}   taken instead as (most often)")
     ok_all = 0
@@ -136,11 +138,13 @@ def run(model: str) -> bool:
     print(f"\nanswers taken for a command: {len(as_command)} of {len(answers)} ({rate:.1%}): "
           + ", ".join(f"{g} {n}" for g, n in Counter(as_command).most_common(6)))
     asked = answer_taken.count("safeguarding")
-    print(f"answers the dialogue model's second net asked \"are you safe?\" about: {asked} ({asked / len(answers):.1%})")
+    print(f"answers the dialogue model's second net asked \"are you safe?\" about: {asked} "
+          f"({asked / len(answers):.1%})")
     print(f"time: {seconds / len(taken) * 1000:.0f} ms per message ({len(taken)} messages)\n")
     checks = {
         f"commands understood {understood:.1%} >= {TARGET_UNDERSTOOD:.0%}": understood >= TARGET_UNDERSTOOD,
-        f"answers taken for a command {rate:.1%} <= {TARGET_ANSWERS_AS_COMMANDS:.0%}": rate <= TARGET_ANSWERS_AS_COMMANDS,
+        f"answers taken for a command {rate:.1%} <= {TARGET_ANSWERS_AS_COMMANDS:.0%}":
+            rate <= TARGET_ANSWERS_AS_COMMANDS,
     }
     for label, ok in checks.items():
         print(("met     " if ok else "NOT MET ") + label)

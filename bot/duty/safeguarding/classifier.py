@@ -83,7 +83,7 @@ def guarded(text: str) -> bool:
 def tokens(text: str) -> list[str]:
     """Words and word pairs, spelling folded: what a phrase list sees, weighed by the head instead."""
     words = normalise(text).split()
-    return words + [f"{a}_{b}" for a, b in zip(words, words[1:])]
+    return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
 
 
 def char_grams(text: str) -> list[str]:
@@ -167,7 +167,7 @@ def corpus_digest(rows: list[dict]) -> str:
 def training_spans(rows: list[dict]) -> tuple[list[str], list[list[tuple[int, int]]]]:
     """Each message, and the spans it teaches from: an ordinary message's clauses and windows are ordinary too."""
     texts = [" ".join(r["text"].split()) for r in rows]
-    return texts, [spans(t) if r["tier"] == "none" else [(0, len(t))] for t, r in zip(texts, rows)]
+    return texts, [spans(t) if r["tier"] == "none" else [(0, len(t))] for t, r in zip(texts, rows, strict=True)]
 
 
 def _logistic(x: sparse.csr_matrix, y: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -199,7 +199,7 @@ class Head:
         if vectors is None:
             vectors = encoder.encode_spans(texts, parts)
         cats, tiers, span_texts = [], [], []
-        for t, r, p in zip(texts, rows, parts):
+        for t, r, p in zip(texts, rows, parts, strict=True):
             cats += [CATEGORIES.index(r["category"])] + [0] * (len(p) - 1)
             tiers += [TIERS.index(r["tier"])] + [0] * (len(p) - 1)
             span_texts += [t[a:b] for a, b in p]

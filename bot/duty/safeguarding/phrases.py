@@ -10,7 +10,8 @@ SPELLINGS = {
     "dnt": "dont", "dont": "dont", "doesnt": "dont",
     "wanna": "want to", "wana": "want to", "wont": "will not", "gonna": "going to", "gona": "going to",
     "im": "i am", "ive": "i have", "iam": "i am",
-    "u": "you", "ur": "your", "r": "are", "n": "and", "wat": "what", "wot": "what", "wht": "what", "wats": "what is", "wots": "what is",
+    "u": "you", "ur": "your", "r": "are", "n": "and", "wat": "what", "wot": "what", "wht": "what",
+    "wats": "what is", "wots": "what is",
     "whats": "what is", "thats": "that is", "theres": "there is", "hes": "he is", "shes": "she is",
     "theyre": "they are", "isnt": "is not", "aint": "is not", "wasnt": "was not", "didnt": "did not",
     "myslef": "myself", "mysef": "myself", "meself": "myself", "mysel": "myself", "myselfe": "myself",
@@ -46,8 +47,8 @@ PATTERNS: dict[str, list[str]] = {
         r"\bkill(ing)? myself\b", r"\bsuicid", r"\bend(ing)? (it all|my life|my own life|things|it now)\b",
         r"\bself harm", r"\bselfharm", r"\bhurt(ing)? myself\b", r"\bharm(ing)? myself\b",
         r"\bcut(ting)? myself\b(?! a\b)(?! some\b)(?! on\b)", r"\bburn(ing|t)? myself\b",
-        rf"\b(dont|do not|dont really|really dont) want to (be here|be alive|live|exist|go on|carry on|wake up)\b"
-        rf"(?! (all day|till|until|when|while|for|if|on my own at))",
+        r"\b(dont|do not|dont really|really dont) want to (be here|be alive|live|exist|go on|carry on|wake up)\b"
+        r"(?! (all day|till|until|when|while|for|if|on my own at))",
         r"\bbetter off (dead|without me|if i was gone|if i wasnt here)\b",
         r"\bno (point|reason) (in |to )?(living|going on|carrying on|being alive|to live|being here)\b",
         r"\bwhat is the point( of| in)? (anything|living|life|it all|any of it|going on|carrying on|me|"
@@ -66,15 +67,16 @@ PATTERNS: dict[str, list[str]] = {
         r"\bend it\b(?! (with|there|at|on|early|by))", r"\bdo something stupid\b",
     ],
     "harm_by_carer": [
-        rf"\bi (am |have |will |would |might |could |may |nearly |almost |just |really )?(going to |want to |feel like |"
+        rf"\bi (am |have |will |would |might |could |may |nearly |almost |just |really )?"
+        rf"(going to |want to |feel like |"
         rf"scared i will |afraid i will |worried i will |think i will |did )?(hit|hurt|harm|slap|slapped|smother|"
         rf"smothered|shake|shook|strangle|push|pushed|punch|punched|kick|kicked|kill|throttle|hitting|hurting|"
         rf"harming|slapping|shaking|pushing|killing|hurt|hit) {PERSON}\b",
         rf"\b(scared|afraid|worried|frightened|terrified) (i will|ill|i might|i could|i am going to) (hit|hurt|harm|"
         rf"kill|shake|smother|strangle|slap|push|snap at) {PERSON}\b",
         rf"\blose it with {PERSON}\b", r"\blost (it|my temper) (with|and)\b", r"\bsnap(ped)? and (hit|hurt|slap)",
-        rf"\b(pillow over|hands round|hands around) (his|her|their) (face|neck)\b",
-        rf"\bafraid of what i (might|will|could) do\b", r"\bscared of what i (might|will|could) do\b",
+        r"\b(pillow over|hands round|hands around) (his|her|their) (face|neck)\b",
+        r"\bafraid of what i (might|will|could) do\b", r"\bscared of what i (might|will|could) do\b",
         rf"\bfeel like (killing|hitting|hurting|strangling) {PERSON}\b",
         rf"\b(locked|lock|shut) {PERSON} in\b", rf"\b(leave|left|leaving) {PERSON} (alone )?(on (his|her|their) own )?"
         rf"(all day|for days|all night|without (food|water|his pills|her pills))\b",
@@ -85,14 +87,15 @@ PATTERNS: dict[str, list[str]] = {
         rf"strangled|strangles|bites|bit|scratches|scratched|pushed|pushes|shoved|shoves|grabbed|grabs|beat|beats|"
         rf"beating|spat at|threw|throws|threatens|threatened|threatening) (at )?me\b",
         rf"\b{SUBJECT} (went|goes|go|came|comes|keeps going|has gone) for me\b",
-        rf"\b(went|goes|came|comes) for me (again|last night|today|with)\b",
+        r"\b(went|goes|came|comes) for me (again|last night|today|with)\b",
         r"\b(scared|afraid|frightened|terrified) for my (life|safety)\b",
         rf"\b(scared|afraid|frightened|terrified) of {PERSON}\b",
         r"\bthreaten(ed|s|ing)? to (kill|hurt|stab|hit)\b", r"\b(is|gets|getting|got|becomes|was) (really |very |so )?"
         r"(violent|aggressive)\b", r"\blash(es|ed|ing)? out at me\b", r"\bby the (throat|neck|hair)\b",
         r"\bthrew (a|the|his|her) \w+ at me\b", r"\b(knife|knives) (at|to) me\b", r"\bpulled a knife\b",
-        r"\bdomestic (violence|abuse)\b", r"\bwont let me (leave|out|go out)\b", r"\bwill not let me (leave|out|go out)\b",
-        rf"\block(s|ed)? me in\b", r"\b(black|bruised) eye\b", r"\bbruises? (from|where) (him|her|he|she)\b",
+        r"\bdomestic (violence|abuse)\b", r"\bwont let me (leave|out|go out)\b",
+        r"\bwill not let me (leave|out|go out)\b",
+        r"\block(s|ed)? me in\b", r"\b(black|bruised) eye\b", r"\bbruises? (from|where) (him|her|he|she)\b",
     ],
     "abuse_of_cared_for": [
         r"\babus(e|ed|ing|ive|er)\b", r"\bneglect(ed|ing|s)?\b",
