@@ -12,7 +12,9 @@ from .flow import DEFAULTS, Turn, handle
 
 FLOW_ACTIONS = {"action_assessment_step", "action_skip", "action_change_answer", "action_repeat", "action_summary",
                 "action_pause", "action_resume", "action_help", "action_handoff", "action_contact_window",
-                "action_reminder", "action_handback", "action_opt_out", "action_opt_in", "action_erase"}
+                "action_reminder", "action_handback", "action_opt_out", "action_opt_in", "action_erase",
+                "action_what_is_this", "action_who_sees", "action_how_long", "action_bereavement",
+                "action_care_home_or_hospital", "action_wrong_number"}
 
 
 def already_answered(tracker: Tracker) -> bool:

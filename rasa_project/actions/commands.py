@@ -1,4 +1,5 @@
-"""Actions for commands that work at any point: pause, resume, help, a person, contact times, reminders."""
+"""Actions for commands that work at any point: pause, resume, help, a person, contact times, reminders,
+questions about the service, and life events."""
 
 from .base import FlowAction
 
@@ -49,3 +50,37 @@ class ActionHandback(FlowAction):
 
     action_name = "action_handback"
     command = "handback"
+
+
+class ActionWhatIsThis(FlowAction):
+    action_name = "action_what_is_this"
+    command = "what_is_this"
+
+
+class ActionWhoSees(FlowAction):
+    action_name = "action_who_sees"
+    command = "who_sees"
+
+
+class ActionHowLong(FlowAction):
+    action_name = "action_how_long"
+    command = "how_long"
+
+
+class ActionBereavement(FlowAction):
+    """The person cared for has died: condolences and a person soon; the questions end."""
+
+    action_name = "action_bereavement"
+    command = "bereavement"
+
+
+class ActionCareHomeOrHospital(FlowAction):
+    action_name = "action_care_home_or_hospital"
+    command = "care_home_or_hospital"
+
+
+class ActionWrongNumber(FlowAction):
+    """Not the carer's number: an apology, then never another text."""
+
+    action_name = "action_wrong_number"
+    command = "wrong_number"

@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from . import local_support
 from . import questions as Q
+from . import saying
 from .parsing import normalise, parse_answer, parse_choice, parse_yes_no, picked_number
 
 # Slot names and their values when nothing has happened yet.
@@ -30,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
 
 SURE_OF_RISK = 0.9
 IN_ASSESSMENT = {"in_progress", "resume_pending", "paused"}
+# After a bereavement the questions never come back; these still answer as they would anywhere.
+AFTER_AN_END = {"opt_out", "opt_in", "erase", "human", "wrong_number", "what_is_this", "who_sees", "how_long",
+                "help", "summary", "silent", "handback", "safeguarding"}
+WAITING_ON = {"carry_on_ask", "carry_on_or_review"}
 RECAP_AFTER_HOURS = 3.0
 REVIEW_AFTER_HOURS = 48.0
 OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "opt out",
@@ -38,25 +43,6 @@ OPT_IN_WORDS = {"start", "unstop"}
 KEYWORDS = {"help": "help", "info": "help", "skip": "skip", "back": "back", "go back": "back",
             "repeat": "repeat", "summary": "summary", "pause": "pause", "person": "human",
             "carry on": "resume", "continue": "resume", "resume": "resume"}
-NEEDS_WORDS = {
-    "opt_out": r"\b(stop|quit|no more|dont|don't|do not|never)\b.*\b(text|messag|msg|contact|sms|send)\w*|"
-               r"\b(unsub\w*|opt ?(me )?out|take me off|leave me alone|remove me|stop all|stop it|please stop|"
-               r"stop please|stop pls)\b",
-    "erase": r"\b(delet\w*|delte\w*|erase|remov\w*|wipe|forget|clear|bin|scrap|rid|withdraw|data|info\w*|records?)\b",
-    "help": r"^\W*\w+(\W+\w+){0,3}\W*$|\b(what can|how do|how does|who|bot|robot|computer|options|menu|info|"
-            r"instructions|commands|what is this|confidential|sees? this)\b",
-    "human": r"\b(person|someone|somebody|some1|sum1|human|call|ring|phone|speak|spk|speek|talk|social worker|"
-             r"agent|operator|face|advisor|adviser|team|real|visit|see me)\b",
-}
-ASKS_FOR_PERSON = (r"\b(can|could|may|want|wanna|like|let|put|get|need|rather|prefer)\b.*\b(speak|spk|speek|talk|"
-                   r"person|human|someone|somebody|some1|sum1|call|ring|phone|visit)\b|\b(call|ring|phone) me\b|"
-                   r"^\W*(person|human|agent|operator)\W*$|real person|social worker")
-SAYS_PAUSE = (r"\b(pause|later|l8r|laters|go|gotta|gta|gtg|g2g|brb|bed|night|nite|nighty|tomorrow|tmrw|tomoz|2moro|"
-              r"another time|another day|dash|busy|rn|sec|secs|min|mins|minute|minutes|hang|hold|wait|tired|"
-              r"knackered|shattered|stop|stopping|done|leave it|come back|save|calling|shouting|woke|awake|"
-              r"up again|needs me|off)\b|😴|💤")
-ASKS_TO_CHANGE = (r"\b(change|chnage|chang|go back|back one|back a|previous|prev|wrong|mistake|meant|edit|amend|"
-                  r"correct|redo|undo|fix|update|oops|typo)\b|^\W*back\W*$")
 ANSWER_INTENTS = {"greet", "affirm", "deny", "inform", "thanks", "resume", "nlu_fallback"}
 GSM7 = set("@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
            "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
@@ -146,8 +132,23 @@ class Conversation:
         command = self.refine(command)
         if self.s["opted_out"] and command != "opt_in":
             return self.r  # opted out: stay silent
+        if self.status == "ended" and not self.s["pending_erase"] and command not in AFTER_AN_END:
+            command = "ended"
         getattr(self, "do_" + command)()
+        if command != "reminder":
+            self.note_waiting()
         return self.r
+
+    def note_waiting(self) -> None:
+        """Tell the gateway whenever a question waits for the carer, so going quiet there starts the reminders."""
+        if self.status not in ("in_progress", "resume_pending") or not self.current or self.s["opted_out"]:
+            return
+        if any(m.get("event") == "progress" for m in self.r.messages):
+            return
+        if not any(m.get("say", "").startswith("q.") or m.get("say") in WAITING_ON for m in self.r.messages):
+            return
+        done, total = self.progress_counts()
+        self.r.event("progress", section=Q.question(self.current)["section"], done=done, total=total)
 
     def refine(self, command: str) -> str:
         """Let exact keywords win, and keep a long answer from being taken as a command."""
@@ -173,28 +174,33 @@ class Conversation:
         if t in KEYWORDS:
             k = KEYWORDS[t]
             return "answer" if k == "resume" else k
-        if command == "opt_out" and (self.turn.confidence < 0.8 or self.turn.words > 8):
-            command = "answer"
         if command == "opt_in":
             command = "answer"
+        clear = saying.clear_command(t)
+        if clear and not (clear == "pause" and self.current == "contact_times"):
+            return clear  # "when" is the answer there
+        if self.status == "in_progress" and self.current and Q.question(self.current)["type"] == "free_text" \
+                and re.fullmatch(r"(sorry )?not (right )?now( sorry| thanks| pls| please| x)?", t):
+            return "pause"  # at a yes/no question the same words may be the answer
+        if command in saying.LIFE_EVENTS and (self.turn.confidence < 0.6 or saying.told_before(command, t)):
+            return "answer"  # a life event ends or pauses the questions: only when plainly told, and told as news
         # Commands with big effects need their own words, so "everything" is not "delete everything".
-        if command in NEEDS_WORDS and not re.search(NEEDS_WORDS[command], t):
+        if command in ("opt_out", "erase", "help") and not saying.says(command, t):
             command = "answer"
         if self.status == "in_progress" and self.current and command not in ("answer", "reminder"):
             q = Q.question(self.current)
             if command == "contact_window" and self.current == "contact_times":
                 return "answer"
-            if q["type"] == "free_text" and self.turn.words > 10 and self.turn.confidence < 0.9:
-                return "answer"
-            # "never any time for me" answers a question; stopping for now needs words that say so.
-            if command == "pause" and q["type"] == "free_text" and not re.search(SAYS_PAUSE, t):
-                return "answer"
-            # "bad back and no sleep" answers a question; going back needs words that ask to change.
-            if command == "back" and q["type"] == "free_text" and not re.search(ASKS_TO_CHANGE, t):
-                return "answer"
-            # "someone to talk to" answers "what would help?"; asking for a person needs a request.
-            if command == "human" and q["type"] == "free_text" and not re.search(ASKS_FOR_PERSON, t):
-                return "answer"
+            if q["type"] == "free_text":
+                # "never any time for me" answers a question; a command at a free-text question needs words
+                # that say so ("someone to talk to" answers "what would help?"; asking for a person is a request).
+                if self.turn.words > 10 and self.turn.confidence < 0.6:
+                    return "answer"
+                if command == "human" and re.search(saying.NOW_AND_THEN, t):
+                    return "answer"  # "someone to ring me once a week" is help they would like
+                sure_aside = command in saying.ASIDES and self.turn.confidence >= 0.9 and self.turn.words <= 10
+                if not (sure_aside or saying.says(command, t)):
+                    return "answer"
         return command
 
     def awaits_choice(self) -> bool:
@@ -235,7 +241,7 @@ class Conversation:
         handler = {
             "not_started": self.start, "declined": self.start, "awaiting_consent": self.consent,
             "in_progress": self.in_progress, "paused": self.come_back, "resume_pending": self.resume_pending,
-            "with_person": self.with_person, "completed": self.completed_already,
+            "with_person": self.with_person, "completed": self.completed_already, "ended": self.do_ended,
         }.get(self.status, self.start)
         handler()
 
@@ -458,7 +464,12 @@ class Conversation:
         return self.status in IN_ASSESSMENT and bool(self.current)
 
     def do_pause(self) -> None:
-        if self.in_assessment() or self.status == "with_person":
+        if self.in_assessment() and saying.pause_time(normalise(self.turn.text)):
+            # The gateway reads the time from their words with its own clock, and keeps it out of quiet hours.
+            self.r.event("paused", when=(self.turn.text or "").strip())
+            self.r.say("pause_at_time")
+            self.set(assessment_status="paused")
+        elif self.in_assessment() or self.status == "with_person":
             self.r.event("paused")
             self.r.say("pause_goodbye")
             if self.status != "with_person":
@@ -490,7 +501,11 @@ class Conversation:
                 return self.completed_already()
             return self.do_answer()
         here = self.current
-        target = Q.find_by_words(self.turn.text, exclude=here, among=self.s["answers"])
+        # "go back" names no question: "back" is also a bad back, so it must not pick the physical health one.
+        naming = normalise(self.turn.text)
+        if not re.search(r"\b(my|bad|her|his) back\b|\bback (pain|ache|is)\b", naming):
+            naming = re.sub(r"\bback\b", " ", naming)
+        target = Q.find_by_words(naming, exclude=here, among=self.s["answers"])
         if target:
             after = re.split(r"\b(?:to|is|should be|was)\b", self.turn.text or "", maxsplit=1)
             if len(after) == 2 and after[1].strip():
@@ -553,6 +568,55 @@ class Conversation:
             self.r.say("help_not_started")
         else:
             self.r.say("help")
+            self.ask_again()
+
+    def ask_again(self) -> None:
+        """After answering an aside, the question the carer was on (or whether to start)."""
+        if self.s["pending_erase"]:
+            return
+        if self.in_assessment():
+            self.set(assessment_status="in_progress")
+            self.ask(self.current)
+        elif self.status == "awaiting_consent":
+            self.r.say("consent_ask", choices=["choice.yes_go_on", "choice.no_not_now"])
+
+    def do_what_is_this(self) -> None:
+        self.r.say("about_service")
+        self.ask_again()
+
+    def do_who_sees(self) -> None:
+        self.r.say("who_sees")
+        self.ask_again()
+
+    def do_how_long(self) -> None:
+        done, total = self.progress_counts()
+        if self.in_assessment() and done:
+            self.r.say("how_long_so_far", {"done": done, "total": total})
+        else:
+            self.r.say("how_long")
+        self.ask_again()
+
+    def do_bereavement(self) -> None:
+        """The person cared for has died: condolences, a person soon, and never another question."""
+        self.r.event("handoff", reason="bereavement")
+        self.r.event("life_event", kind="bereavement")
+        self.r.say("bereavement")
+        self.set(assessment_status="ended", pending_erase=False, changing=None, return_to=None)
+
+    def do_ended(self) -> None:
+        self.r.say("after_bereavement")
+
+    def do_care_home_or_hospital(self) -> None:
+        """The person cared for is in a care home or hospital: the questions wait and a person gets in touch."""
+        self.r.event("handoff", reason="circumstances_changed")
+        self.r.say("care_home_or_hospital")
+        if self.status in IN_ASSESSMENT | {"not_started", "awaiting_consent", "declined"}:
+            self.set(assessment_status="with_person", pending_erase=False)
+
+    def do_wrong_number(self) -> None:
+        """Not the carer's number: sorry, and never text it again (the gateway sends the apology, then stops)."""
+        self.r.event("opt_out", confirm="wrong_number")
+        self.set(opted_out=True, pending_erase=False)
 
     def do_human(self) -> None:
         if self.status == "with_person":
@@ -571,7 +635,11 @@ class Conversation:
         self.set(pending_erase=False)
 
     def do_opt_out(self) -> None:
-        self.r.event("opt_out")
+        t = normalise(self.turn.text)
+        if t in OPT_OUT_WORDS or (self.turn.text or "").strip().lower().rstrip(".!") in OPT_OUT_WORDS:
+            self.r.event("opt_out")  # a keyword: on SMS the carrier confirms it itself
+        else:
+            self.r.event("opt_out", confirm="opted_out")  # their own words: nobody else confirms it
         self.set(opted_out=True, pending_erase=False)
 
     def do_opt_in(self) -> None:
@@ -615,6 +683,9 @@ class Conversation:
         """A worker handed the conversation back (EXTERNAL_resume): say so and ask the exact question."""
         if self.status == "completed":
             self.r.say("handback_completed")
+            return
+        if self.status == "ended":
+            self.r.say("handback_ended")
             return
         self.set(pending_erase=False)
         if self.current and self.status in IN_ASSESSMENT | {"with_person"}:

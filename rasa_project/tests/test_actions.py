@@ -53,12 +53,13 @@ def test_every_message_is_a_custom_payload_with_no_words():
     _, msgs = run(ActionAssessmentStep(), tracker())
     for m in msgs:
         assert set(m) <= {"say", "vars", "choices", "event", "question", "value", "raw", "status", "section",
-                          "done", "total", "reason", "window"}
+                          "done", "total", "reason", "window", "when", "confirm", "kind"}
 
 
 def test_unusable_reply_gets_the_rephrased_question():
     events, msgs = run(ActionAssessmentStep(), tracker(text="loads"))
-    assert msgs == [{"say": "q.hours_week.retry"}]
+    # Asked again: the gateway starts the reminders afresh from here.
+    assert msgs == [{"say": "q.hours_week.retry"}, {"event": "progress", "section": "caring", "done": 1, "total": 27}]
     assert events == [SlotSet("retries", 1)]
 
 
@@ -74,7 +75,8 @@ def test_pause_then_resume_after_hours_recaps():
     assert events == [SlotSet("assessment_status", "paused")]
     _, msgs = run(ActionAssessmentStep(), tracker(text="hi", intent="greet", hours=20, assessment_status="paused"))
     assert msgs == [{"say": "welcome_back", "vars": {"name": "Jo"}}, {"say": "recap.caring"},
-                    {"say": "carry_on_ask", "choices": ["choice.yes", "choice.no"]}]
+                    {"say": "carry_on_ask", "choices": ["choice.yes", "choice.no"]},
+                    {"event": "progress", "section": "caring", "done": 1, "total": 27}]
 
 
 def test_skip():

@@ -384,3 +384,147 @@ def test_no_texts_at_the_first_message_stops_and_asks_a_person_to_find_another_w
     assert c.said() == ["not_safe_to_text"]
     assert c.events("handoff") == [{"event": "handoff", "reason": "unsafe_to_text"}]
     assert c.slots["assessment_status"] == "with_person" and not c.slots["opted_out"]
+
+
+COMMAND_OF.update({"what_is_this": "what_is_this", "who_sees": "who_sees", "how_long": "how_long",
+                   "bereavement": "bereavement", "care_home_or_hospital": "care_home_or_hospital",
+                   "wrong_number": "wrong_number"})
+
+
+def at(qid):
+    c = started()
+    while c.slots["current_question"] != qid:
+        c.answer_current()
+    return c
+
+
+def test_the_first_question_after_yes_starts_the_reminders():
+    c = Carer()
+    c.says("hi", "greet")
+    c.says("yes", "affirm")
+    assert c.events("progress") == [{"event": "progress", "section": "about_you", "done": 0, "total": 27}]
+
+
+def test_every_question_asked_again_starts_the_reminders_again():
+    c = at("caring_tasks")
+    for text, intent in (("what do you mean", "repeat"), ("summary", "summary"), ("who sees this", "who_sees")):
+        c.says(text, intent)
+        assert c.said()[-1] == "q.caring_tasks" and len(c.events("progress")) == 1, text
+    c.says("got to go", "pause")
+    assert not c.events("progress")  # paused: the gateway's pause schedule, not a question waiting
+
+
+def test_bereavement_mid_assessment_ends_the_questions_for_good():
+    c = at("nights")
+    c.says("my husband passed away last night", "bereavement")
+    assert c.said() == ["bereavement"] and not c.events("answer") and not c.events("progress")
+    assert c.events("handoff") == [{"event": "handoff", "reason": "bereavement"}]
+    assert c.events("life_event") == [{"event": "life_event", "kind": "bereavement"}]
+    for text, intent in (("ok", "affirm"), ("carry on", "resume"), ("yes", "affirm"), ("", "EXTERNAL_reminder"),
+                         ("skip", "skip")):
+        c.says(text, intent)
+        assert not any(s.startswith("q.") for s in c.said()), text
+    c.says("", "EXTERNAL_resume")
+    assert c.said() == ["handback_ended"]
+
+
+def test_a_death_years_ago_is_an_answer():
+    c = at("cared_for_who")
+    c.says("my mum, she died two years ago and now i care for dad", "bereavement", 0.7)
+    assert c.events("answer")[0]["question"] == "cared_for_who" and not c.events("handoff")
+
+
+def test_care_home_or_hospital_stops_the_questions_and_asks_a_person():
+    c = at("home")
+    c.says("mum has gone into a care home", "inform", 0.5)
+    assert c.said() == ["care_home_or_hospital"] and not c.events("answer")
+    assert c.events("handoff") == [{"event": "handoff", "reason": "circumstances_changed"}]
+    assert c.slots["assessment_status"] == "with_person"
+    c.says("carry on", "resume")
+    assert c.said() == ["q.home"]
+
+
+def test_hospital_appointments_are_an_answer():
+    c = at("caring_tasks")
+    c.says("he's in hospital appointments a lot", "care_home_or_hospital", 0.8)
+    assert c.events("answer")[0]["question"] == "caring_tasks"
+
+
+def test_wrong_number_apologises_once_then_silence():
+    c = at("cared_for_who")
+    c.says("sorry you have the wrong number", "inform", 0.4)
+    assert c.out == [{"event": "opt_out", "confirm": "wrong_number"}]
+    assert c.says("hello?", "greet") == []
+
+
+def test_a_stop_in_their_own_words_asks_the_gateway_to_confirm_it():
+    c = at("what_would_help")
+    c.says("Please can you stop messaging me, I have changed my mind about this", "opt_out", 0.7)
+    assert c.out == [{"event": "opt_out", "confirm": "opted_out"}]
+    c = at("what_would_help")
+    c.says("STOP", "opt_out")
+    assert c.out == [{"event": "opt_out"}]  # the keyword: on SMS the carrier confirms it
+
+
+def test_a_pause_with_a_time_tells_the_gateway_when():
+    c = at("hours_week")
+    c.says("can you text me tomorrow evening", "pause", 0.9)
+    assert c.events("paused") == [{"event": "paused", "when": "can you text me tomorrow evening"}]
+    assert c.said() == ["pause_at_time"] and not c.events("answer")
+
+
+def test_a_pause_with_a_reason_is_not_an_answer():
+    c = at("what_would_help")
+    c.says("sorry mum's just woken up, I'll have to finish this later", "inform", 0.5)
+    assert c.events("paused") and not c.events("answer")
+
+
+def test_too_tired_tonight_is_a_pause_without_a_time():
+    c = at("cared_for_needs")
+    c.says("too tired tonight", "pause", 0.9)
+    assert c.events("paused") == [{"event": "paused"}]
+
+
+def test_asking_for_a_call_or_a_visit_or_not_typing_reaches_a_person():
+    for text in ("i'd much rather someone phoned me", "could someone visit me at home",
+                 "i'm not very good with texting"):
+        c = at("what_would_help")
+        c.says(text, "human", 0.7)
+        assert c.events("handoff") == [{"event": "handoff", "reason": "asked_for_person"}], text
+    c = at("what_would_help")
+    c.says("someone to phone me once a week", "human", 0.9)
+    assert c.events("answer") and not c.events("handoff")
+
+
+def test_questions_about_the_service_get_their_own_answer_then_the_question():
+    for text, intent, key in (("who are you", "what_is_this", "about_service"),
+                              ("who sees my answers", "who_sees", "who_sees"),
+                              ("how long does this take", "how_long", "how_long_so_far")):
+        c = at("nights")
+        c.says(text, intent)
+        assert c.said() == [key, "q.nights"], text
+
+
+def test_change_named_by_topic_goes_straight_to_it():
+    c = at("home")
+    c.says("can i change what i said about my health", "change_answer")
+    assert c.said() == ["change_ok", "q.physical_health"]
+    c = at("home")
+    c.says("i got the hours wrong", "change_answer")
+    assert c.said() == ["change_ok", "q.hours_week"]
+
+
+def test_go_back_is_the_previous_question_not_the_bad_back_one():
+    c = at("home")
+    c.says("go back to the last one", "change_answer")
+    previous = Q.previous_before("home", c.slots["answers"])
+    assert c.said() == ["change_ok", f"q.{previous}"] and not c.events("answer")
+
+
+def test_ordinary_answers_stay_answers():
+    for qid, text, intent in (("your_life_detail", "I stopped work last year", "opt_out"),
+                              ("caring_tasks", "i have to go everywhere with her", "pause"),
+                              ("what_would_help", "a carer to come in a few hours a week", "pause")):
+        c = at(qid)
+        c.says(text, intent, 0.7)
+        assert c.events("answer") and c.events("answer")[0]["question"] == qid, text
