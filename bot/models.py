@@ -77,6 +77,8 @@ class HandoffReason(StrEnum):
     UNSAFE_TO_TEXT = "unsafe_to_text"
     ASKED_FOR_PERSON = "asked_for_person"
     NOT_UNDERSTOOD = "not_understood"
+    BEREAVEMENT = "bereavement"
+    CIRCUMSTANCES_CHANGED = "circumstances_changed"  # a care home or hospital
     COMPLETED = "completed"
 
 

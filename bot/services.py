@@ -91,6 +91,7 @@ def build(settings: Settings, *, clock: Clock | None = None, rasa: DialogueModel
             "completed": nudges.on_completed,
             "contact_window": nudges.on_contact_window,
             "opt_out": nudges.on_opt_out,
+            "life_event": nudges.on_life_event,
         },
     )
 

@@ -21,7 +21,8 @@ log = logging.getLogger("carertext.handoff")
 
 URGENCY = {HandoffReason.SAFEGUARDING: Urgency.URGENT, HandoffReason.SAFETY_CHECK: Urgency.SOON,
            HandoffReason.UNSAFE_TO_TEXT: Urgency.SOON, HandoffReason.ASKED_FOR_PERSON: Urgency.SOON,
-           HandoffReason.NOT_UNDERSTOOD: Urgency.SOON, HandoffReason.COMPLETED: Urgency.ROUTINE}
+           HandoffReason.NOT_UNDERSTOOD: Urgency.SOON, HandoffReason.BEREAVEMENT: Urgency.SOON,
+           HandoffReason.CIRCUMSTANCES_CHANGED: Urgency.SOON, HandoffReason.COMPLETED: Urgency.ROUTINE}
 URGENCY_ORDER = {Urgency.URGENT: 0, Urgency.SOON: 1, Urgency.ROUTINE: 2}
 # How a worker may close a handoff; shown in the console's close form.
 OUTCOMES = {

@@ -105,6 +105,7 @@ class Conversations:
             "opt_in": self._on_opt_in,
             "contact_window": self._on_contact_window,
             "copy": self._on_copy,
+            "life_event": self._on_life_event,
             **(events or {}),
         }
         # Run once the reply has left, after the handler above (if any): bookkeeping off the reply path.
@@ -505,7 +506,16 @@ class Conversations:
         handoffs.open_handoff(session, now, carer=carer, conversation=conv, reason="completed")
 
     def _on_opt_out(self, session, now, carer, conv, msg, ev) -> None:
+        confirm = ev.get("confirm")
+        if confirm and not carer.opted_out and self.s.catalogue.has(confirm, carer.language):
+            # Said in their own words, not a keyword: no carrier confirms it on SMS, so we do, once.
+            self._say(session, carer, conv, msg, confirm, kind="opt_out")
         carer.opted_out, carer.opted_out_at = True, now
+
+    def _on_life_event(self, session, now, carer, conv, msg, ev) -> None:
+        """The person cared for has died: the assessment ends, so no reminder or notice asks about it again."""
+        if ev.get("kind") == "bereavement":
+            conv.assessment_status = "ended"
 
     def _on_opt_in(self, session, now, carer, conv, msg, ev) -> None:
         carer.opted_out, carer.opted_out_at = False, None

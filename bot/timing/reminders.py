@@ -309,6 +309,10 @@ class Reminders:
     def on_opt_out(self, session, now, carer, conv, msg, ev) -> None:
         cancel_nudges(session, carer.id, "opted_out")
 
+    def on_life_event(self, session, now, carer, conv, msg, ev) -> None:
+        """The person cared for has died: no reminder about the assessment, ever."""
+        cancel_nudges(session, carer.id, str(ev.get("kind") or "life_event")[:64])
+
     # -- the tick ------------------------------------------------------------------------------
 
     def tick(self, send: bool = True) -> TickResult:
@@ -428,8 +432,8 @@ class Reminders:
             return "closed"
         if conv.state != "bot":
             return "with_person"
-        if conv.assessment_status == "completed":
-            return "completed"
+        if conv.assessment_status in ("completed", "ended"):
+            return conv.assessment_status
         last = as_utc(carer.last_inbound_at)
         if last is not None and last > as_utc(reminder.anchor_at):
             return "carer_replied"  # their message is still in the inbox: the hook has not run yet

@@ -109,3 +109,43 @@ def _action_server_words(name: str) -> set[str]:
 def test_the_gateway_and_the_action_server_know_the_same_stop_and_start_words():
     assert {keyword(w) for w in _action_server_words("OPT_OUT_WORDS")} == conversation.OPT_OUT_WORDS
     assert {keyword(w) for w in _action_server_words("OPT_IN_WORDS")} == conversation.OPT_IN_WORDS
+
+
+def scripted(rasa, script: dict) -> None:
+    """Rasa answers these messages with these payloads, and others as usual."""
+    plain = rasa.reply
+
+    def reply(sender, text, metadata):
+        out = plain(sender, text, metadata)
+        return script.get(text, out)
+    rasa.reply = reply
+
+
+def test_a_stop_in_their_own_words_on_sms_is_confirmed_once_then_nothing_goes_out(phone, services, rasa, twilio):
+    scripted(rasa, {"please stop texting me": [{"custom": {"event": "opt_out", "confirm": "opted_out"}}]})
+    p = phone()
+    p.send("hello")
+    p.send("please stop texting me")
+    p.send("are you there")
+    Dispatcher(services).run_once()
+    # No carrier confirms an opt-out in a sentence, on SMS either: the product does, once.
+    assert sent_bodies(twilio) == ["got: hello", services.catalogue.text("opted_out")]
+    assert [t for _, t, _ in rasa.seen] == ["hello", "please stop texting me"]
+    with services.db.session() as s:
+        assert s.scalars(select(Carer.opted_out)).one() is True
+
+
+def test_a_wrong_number_gets_one_apology_and_never_another_text(phone, services, rasa, twilio):
+    scripted(rasa, {"wrong number mate": [{"custom": {"event": "opt_out", "confirm": "wrong_number"}}]})
+    p = phone()
+    p.send("wrong number mate")
+    p.send("hello?")
+    Dispatcher(services).run_once()
+    assert sent_bodies(twilio) == [services.catalogue.text("wrong_number")]
+
+
+def test_the_stop_keyword_on_sms_is_left_to_twilio(phone, services, rasa, twilio):
+    p = phone()
+    p.send("STOP")
+    Dispatcher(services).run_once()
+    assert twilio.messages() == [] and rasa.seen == []
