@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from bot.messaging import outbox
 from bot.adapters.twilio_sender import Outgoing
 from bot.timing.clock import as_utc
+from bot.timing.come_back import come_back_at
 from bot.models import Base, Carer, Conversation, Direction, Message, MessageKind, MessageState
 from bot.timing.quiet_hours import (ContactWindow, QuietHours, contact_window, next_allowed, parse_duration,
                              parse_schedule)
@@ -119,8 +120,10 @@ def cancel_nudges(session: Session, carer_id: int, reason: str, keep_anchor: dat
 
 
 def schedule_nudges(session: Session, pacing: Pacing, now: datetime, carer: Carer, conv: Conversation,
-                    anchor: datetime) -> list[Reminder]:
-    """Start the nudge schedule from the carer's last message; a second call for the same message is a no-op."""
+                    anchor: datetime, first: datetime | None = None) -> list[Reminder]:
+    """Start the nudge schedule from the carer's last message; a second call for the same message is a no-op.
+
+    first: when the carer asked to hear from us again; the schedule keeps its spacing from there."""
     anchor = as_utc(anchor)
     cancel_nudges(session, carer.id, "rescheduled", keep_anchor=anchor)
     existing = session.scalars(select(Reminder).where(
@@ -129,7 +132,7 @@ def schedule_nudges(session: Session, pacing: Pacing, now: datetime, carer: Care
         return list(existing)
     made = []
     for kind, delay in zip(pacing.kinds(), pacing.delays, strict=True):
-        planned = anchor + delay
+        planned = anchor + delay if first is None else as_utc(first) + (delay - pacing.delays[0])
         made.append(Reminder(carer_id=carer.id, conversation_id=conv.id, kind=kind, anchor_at=anchor,
                              planned_at=planned, due_at=pacing.when(planned, carer), state="pending",
                              created_at=now))
@@ -290,9 +293,11 @@ class Reminders:
             schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now)
 
     def on_paused(self, session, now, carer, conv, msg, ev) -> None:
-        """The carer had to stop: the same gentle schedule brings them back."""
-        if conv.state == "bot" and conv.assessment_status != "completed":
-            schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now)
+        """The carer had to stop: the same gentle schedule brings them back, from the time they asked for if any."""
+        if conv.state == "bot" and conv.assessment_status not in ("completed", "ended"):
+            first = come_back_at(str(ev.get("when") or ""), now, self.pacing.zone) if ev.get("when") else None
+            schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now,
+                            first=first)
 
     def on_completed(self, session, now, carer, conv, msg, ev) -> None:
         cancel_nudges(session, carer.id, "completed")

@@ -39,6 +39,12 @@ class AssessmentRasa:
                     {"text": "Thanks, we will only remind you then."}]
         if word == "bye":
             return [{"custom": {"event": "paused"}}, {"text": "Take care. Your answers are saved."}]
+        if word.startswith("pause:"):
+            return [{"custom": {"event": "paused", "when": text.split(":", 1)[1].strip()}},
+                    {"text": "I will send you a reminder then."}]
+        if word == "bereaved":
+            return [{"custom": {"event": "handoff", "reason": "bereavement"}},
+                    {"custom": {"event": "life_event", "kind": "bereavement"}}, {"text": "I am so sorry."}]
         if word == "done":
             return [{"custom": {"event": "progress", "section": "plans", "done": 25, "total": 25}},
                     {"custom": {"event": "completed"}}, {"text": "Thank you, that is everything."}]
@@ -162,6 +168,42 @@ def test_paused_carer_gets_nudges_and_completion_brings_a_review(services, clock
     move_through(services, clock, clock.now() + timedelta(days=2), step=timedelta(hours=1))
     got = reminders_received(twilio)
     assert len(got) == 2 and "review" in got[1]["body"]
+
+
+def test_a_pause_with_a_time_brings_the_first_nudge_then_and_the_rest_after_it(services, clock, twilio):
+    says(services, "Hello")  # Thursday 10:00
+    says(services, "pause: can you text me tomorrow evening")
+    sends = move_through(services, clock, clock.now() + timedelta(days=9))
+    # Friday 18:30, then the schedule's spacing from there (3d - 1d, 7d - 1d), each out of quiet hours.
+    assert [t for t, _ in sends] == [datetime(2026, 11, 27, 18, 30, tzinfo=timezone.utc),
+                                     datetime(2026, 11, 29, 18, 30, tzinfo=timezone.utc),
+                                     datetime(2026, 12, 3, 18, 30, tzinfo=timezone.utc)]
+
+
+def test_a_time_in_quiet_hours_waits_for_the_morning(services, clock, twilio):
+    says(services, "Hello")
+    says(services, "pause: tonight after 10")
+    sends = move_through(services, clock, clock.now() + timedelta(days=1, hours=1))
+    assert [t for t, _ in sends] == [datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)]
+
+
+def test_a_pause_without_a_time_keeps_the_usual_schedule(services, clock, twilio):
+    says(services, "Hello")
+    says(services, "pause: sorry got to go")
+    sends = move_through(services, clock, clock.now() + timedelta(days=1, hours=1))
+    assert [t for t, _ in sends] == [datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)]
+
+
+def test_a_bereavement_stops_every_reminder_for_good(services, clock, twilio):
+    says(services, "Hello")
+    says(services, "bereaved")
+    move_through(services, clock, clock.now() + timedelta(days=10), step=timedelta(hours=2))
+    assert reminders_received(twilio) == []
+    assert {r.state for r in rows(services)} == {"cancelled"}
+    with services.db.session() as session:
+        from bot.models import Conversation, Handoff
+        assert session.scalars(select(Conversation.assessment_status)).one() == "ended"
+        assert session.scalars(select(Handoff.urgency).where(Handoff.reason == "bereavement")).one() == "soon"
 
 
 def test_restart_in_the_middle_loses_nothing_and_duplicates_nothing(settings, clock, rasa, twilio):
