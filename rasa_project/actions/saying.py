@@ -108,7 +108,7 @@ CLEAR = {
               r"worker|social worker|member of (the )?(team|staff))\b|\b(call|ring|phone) me (instead|back|please|pls)\b|"
               r"\b(someone|somebody|a worker|a social worker)\b.{0,10}\b(pop (round|over|in|by)|come and see me)\b"),
     "what_is_this": (r"^\W*(who (are|r) (you|u)|who is (this|it)|who's this|whos this|what is this|what's this|"
-                     r"whats this)\W*$|\bwho (you are|this is)\b"),
+                     r"whats this)\W*$|\bwho (you are|this is|are you|r u|is this)\b"),
     "who_sees": (r"\b(who|will|would|can|could|does|do|is)\b(?! i\b).{0,25}\b(see|read|sees|reads|access|shared?|passed on)\b"
                  r".{0,6}\b(my answers|my replies|these|this|what i (write|put|say|said|type|tell))\b|"
                  r"\bwho (sees|reads|will see|will read|gets to see)\b"),

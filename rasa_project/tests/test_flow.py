@@ -528,3 +528,9 @@ def test_ordinary_answers_stay_answers():
         c = at(qid)
         c.says(text, intent, 0.7)
         assert c.events("answer") and c.events("answer")[0]["question"] == qid, text
+
+
+def test_who_are_you_said_in_passing_is_still_the_question_about_the_service():
+    c = at("lives_with")
+    c.says("sorry who are you again?", "repeat", 0.6)
+    assert c.said() == ["about_service", "q.lives_with"]
