@@ -26,8 +26,17 @@ OUTCOMES = [
     ("reg3_community", "(vii) Using necessary facilities or services in the local community"),
     ("reg3_recreation", "(viii) Engaging in recreational activities"),
 ]
-# "Unable" in reg 3(3) includes achieving it only with significant distress: "hard" needs a person's check.
-CHOICE_SUGGESTS = {"cannot": "unable", "hard": "check", "fine": "able", "not_apply": "not_applicable"}
+# Reg 3(3): "unable" includes only with assistance, only with significant pain, distress or anxiety, and only
+# in a way that endangers the carer or others. Whether pain or stress is significant is a person's check, and
+# so is "hard", which answers given before the outcomes were split stored.
+CHOICE_SUGGESTS = {"cannot": "unable", "with_help": "unable", "at_risk": "unable", "distress": "check",
+                   "hard": "check", "fine": "able", "not_apply": "not_applicable", "gave_up": "unable"}
+# What the worker reads beside a suggestion: which limb of reg 3(3) the carer's answer points to.
+CHOICE_WHY = {"cannot": "cannot achieve it", "with_help": "only with help (reg 3(3)(a))",
+              "distress": "only with pain, stress or worry: check it is significant (reg 3(3)(b))",
+              "at_risk": "only at a risk to the carer or others (reg 3(3)(c))",
+              "hard": "hard: check for significant distress", "gave_up": "gave up work to care"}
+UNCLEAR = "unclear"
 SCALE_AT_RISK = 4  # 4 or 5 of 5: caring affects health "a lot"
 
 
@@ -38,14 +47,20 @@ class Evidence:
     question_id: str
     value: Any
     raw: str | None
+    status: str = "answered"  # unclear: the bot could not read it; the carer's words are all there is
+
+    @property
+    def unclear(self) -> bool:
+        return self.status == UNCLEAR
 
 
 @dataclass
 class OutcomeLine:
     tag: str
     title: str
-    suggestion: str  # unable, check, able, not_applicable, no_answer
+    suggestion: str  # unable, check, able, not_applicable, unclear, no_answer
     evidence: list[Evidence] = field(default_factory=list)
+    why: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -80,11 +95,11 @@ def load_questions(path: Path = QUESTIONS_FILE) -> dict[str, dict]:
 
 
 def current_answers(session: Session, conversation_id: int) -> dict[str, Answer]:
-    """The latest answer to each question (a changed answer replaces the earlier one)."""
+    """The latest answer to each question (a changed answer replaces the earlier one); unclear ones too."""
     latest: dict[str, Answer] = {}
     for answer in session.scalars(select(Answer).where(Answer.conversation_id == conversation_id)
                                   .order_by(Answer.id)):
-        if answer.status in ("answered", "changed"):
+        if answer.status in ("answered", "changed", UNCLEAR):
             latest[answer.question_id] = answer
         elif answer.status == "skipped":
             latest.pop(answer.question_id, None)
@@ -92,7 +107,7 @@ def current_answers(session: Session, conversation_id: int) -> dict[str, Answer]
 
 
 def _evidence(answer: Answer) -> Evidence:
-    return Evidence(answer.question_id, answer.value, answer.raw)
+    return Evidence(answer.question_id, answer.value, answer.raw, answer.status or "answered")
 
 
 def _number(value) -> float | None:
@@ -112,8 +127,12 @@ def draft(answers: dict[str, Answer], questions: dict[str, dict]) -> Worksheet:
     outcomes = []
     for tag, title in OUTCOMES:
         found = by_tag.get(tag, [])
-        graded = [CHOICE_SUGGESTS[a.value] for a in found
-                  if (questions.get(a.question_id) or {}).get("type") == "choice" and a.value in CHOICE_SUGGESTS]
+        chosen = [a for a in found if a.status != UNCLEAR and a.value in CHOICE_SUGGESTS
+                  and (questions.get(a.question_id) or {}).get("type") == "choice"]
+        graded = [CHOICE_SUGGESTS[a.value] for a in chosen]
+        why = list(dict.fromkeys(CHOICE_WHY[a.value] for a in chosen if a.value in CHOICE_WHY))
+        if any(a.status == UNCLEAR for a in found):
+            why.append("an answer was unclear: check with the carer")
         if "unable" in graded:
             suggestion = "unable"
         elif "check" in graded:
@@ -122,9 +141,11 @@ def draft(answers: dict[str, Answer], questions: dict[str, dict]) -> Worksheet:
             suggestion = "not_applicable"
         elif graded:
             suggestion = "able"
+        elif any(a.status == UNCLEAR for a in found):
+            suggestion = UNCLEAR  # never dropped: the worker reads the carer's words and asks
         else:
             suggestion = "no_answer"
-        outcomes.append(OutcomeLine(tag, title, suggestion, [_evidence(a) for a in found]))
+        outcomes.append(OutcomeLine(tag, title, suggestion, [_evidence(a) for a in found], why))
 
     caring = [answers[q] for q in ("cared_for_who", "cared_for_needs", "caring_tasks", "hours_week") if q in answers]
     hours = _number(answers["hours_week"].value) if "hours_week" in answers else None
@@ -135,7 +156,7 @@ def draft(answers: dict[str, Answer], questions: dict[str, dict]) -> Worksheet:
                   if (questions.get(a.question_id) or {}).get("type") == "scale")
     broken_nights = any(a.question_id == "nights" and a.value == "yes" for a in health)
     unable = [o for o in outcomes if o.suggestion == "unable"]
-    checks = [o for o in outcomes if o.suggestion == "check"]
+    checks = [o for o in outcomes if o.suggestion in ("check", UNCLEAR)]
     if at_risk or unable:
         c2 = "likely_met"
     elif broken_nights or checks:
@@ -147,7 +168,7 @@ def draft(answers: dict[str, Answer], questions: dict[str, dict]) -> Worksheet:
     wellbeing = by_tag.get("s10_5_wellbeing", [])
     signs = int(at_risk) + int(broken_nights) + len(unable) + int(hours is not None and hours >= 35)
     willing = answers.get("willing_to_continue")
-    if willing is not None and willing.value in ("no", "not_sure"):
+    if willing is not None and willing.value in ("no", "not_sure", "no_choice"):
         signs += 1
     c3 = "likely_met" if signs >= 2 else ("check" if signs == 1 or checks else
                                          ("likely_not_met" if wellbeing else "no_answer"))

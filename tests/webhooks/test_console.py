@@ -149,3 +149,20 @@ def test_an_admin_creates_a_duty_worker(client, services):
     with services.db.session() as s:
         made = s.scalars(select(staff.Worker).where(staff.Worker.email == "new@council.example")).one()
         assert made.role == "duty_worker"
+
+
+def test_the_worksheet_shows_an_unclear_answer_in_the_carers_words(client, services, phone, rasa):
+    from bot.models import Answer
+    from tests.bot.duty.test_handoff import complete
+
+    handoff_id = complete(services, phone, rasa)
+    with services.db.session() as s:
+        conv_id = s.get(Handoff, handoff_id).conversation_id
+        s.add(Answer(conversation_id=conv_id, question_id="community", value=None, raw="dunno / depends really",
+                     status="unclear", answered_at=services.clock.now()))
+    make_worker(services)
+    sign_in(client)
+    page = client.get(f"/console/handoffs/{handoff_id}").get_data(as_text=True)
+    outcomes = page[page.index('id="outcomes"'):]
+    row = outcomes[outcomes.index("(vii)"):outcomes.index("(viii)")]
+    assert "unclear: check with the carer" in row and "dunno / depends really" in row

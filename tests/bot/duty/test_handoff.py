@@ -276,6 +276,33 @@ def test_worksheet_drafts_each_condition_and_outcome_quoting_the_carer(phone, se
     assert [c.suggestion for c in sheet.conditions] == ["likely_met", "likely_met", "likely_met"]
 
 
+def test_worksheet_shows_each_reading_of_unable_and_never_drops_an_unclear_answer(phone, services, rasa):
+    handoff_id = complete(services, phone, rasa)
+    with services.db.session() as s:
+        conv_id = s.get(Handoff, handoff_id).conversation_id
+        for qid, value, raw, status in [
+            ("home", None, "dunno / depends on the day really", "unclear"),
+            ("community", "with_help", "only if my sister drives me", "answered"),
+            ("work_status", "gave_up", "I had to give up my job to look after him", "answered"),
+            ("caring_for_others", "distress", "my dad too, it wears me out", "answered"),
+            ("willing_to_continue", "no_choice", "I have no choice really", "changed"),
+        ]:
+            s.add(Answer(conversation_id=conv_id, question_id=qid, value=value, raw=raw, status=status,
+                         answered_at=services.clock.now()))
+    with services.db.session() as s:
+        sheet = worksheet.for_conversation(s, conv_id)
+    by_tag = {o.tag: o for o in sheet.outcomes}
+    home = by_tag["reg3_home"]
+    assert home.suggestion == "unclear" and [(e.raw, e.unclear) for e in home.evidence] == [
+        ("dunno / depends on the day really", True)]
+    assert by_tag["reg3_community"].suggestion == "unable" and "only with help" in by_tag["reg3_community"].why[0]
+    assert by_tag["reg3_work_training"].suggestion == "unable"
+    assert by_tag["reg3_work_training"].why == ["gave up work to care"]
+    assert by_tag["reg3_caring_for_others"].suggestion == "check"
+    willing = [e for e in sheet.conditions[2].evidence if e.question_id == "willing_to_continue"]
+    assert [e.raw for e in willing] == ["I have no choice really"]
+
+
 def test_decision_is_recorded_and_the_carer_told_in_plain_words(phone, services, rasa, twilio):
     handoff_id = complete(services, phone, rasa)
     w = make_worker(services)
