@@ -13,7 +13,7 @@ from typing import Any, Optional
 from . import local_support
 from . import questions as Q
 from . import saying
-from .parsing import normalise, parse_answer, parse_choice, parse_yes_no, picked_number
+from .parsing import Reading, normalise, parse_answer, parse_choice, parse_yes_no, picked_number, read_answer
 
 # Slot names and their values when nothing has happened yet.
 DEFAULTS: dict[str, Any] = {
@@ -27,6 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "changing": None,
     "return_to": None,
     "support_offered": [],
+    # What the carer has said to the current question so far, and a reading waiting for their yes:
+    # {"question": id, "words": [...], "reading": value}. Every word is stored with the answer.
+    "heard": None,
 }
 
 SURE_OF_RISK = 0.9
@@ -35,6 +38,11 @@ IN_ASSESSMENT = {"in_progress", "resume_pending", "paused"}
 AFTER_AN_END = {"opt_out", "opt_in", "erase", "human", "wrong_number", "what_is_this", "who_sees", "how_long",
                 "help", "summary", "silent", "handback", "safeguarding"}
 WAITING_ON = {"carry_on_ask", "carry_on_or_review"}
+# After a question: one more try or one check of an unsure reading, then at most one more, then unclear.
+MAX_ASKS = 2
+# The yes or no that starts a reply to "So ..., is that right?"; the rest may answer the question afresh.
+CONFIRM_LEAD = re.compile(r"^\W*(yes|yeah|yep|yh|ye|ya|yup|aye|no|nope|nah|na|correct|right|that's right|thats right|"
+                          r"exactly|spot on|not really|not quite|wrong)\b[\s,.!-]*", re.I)
 RECAP_AFTER_HOURS = 3.0
 REVIEW_AFTER_HOURS = 48.0
 OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "opt out",
@@ -171,6 +179,8 @@ class Conversation:
             return command if self.turn.confidence >= SURE_OF_RISK else "answer"
         if picked_number(self.turn.text) is not None and self.awaits_choice():
             return "answer"  # a tapped button ("2. Not now") picks a choice, whatever its words sound like
+        if self.confirming() and CONFIRM_LEAD.match(self.turn.text or ""):
+            return "answer"  # "no, that's wrong" to "So ..., is that right?" answers it; it is not going back
         if t in KEYWORDS:
             k = KEYWORDS[t]
             return "answer" if k == "resume" else k
@@ -207,13 +217,35 @@ class Conversation:
         """Whether the last question came with numbered choices (as buttons on WhatsApp)."""
         if self.s["pending_erase"] or self.status in ("awaiting_consent", "resume_pending"):
             return True
+        if self.confirming():
+            return True  # "So ..., is that right?" comes with Yes and No
         return self.status == "in_progress" and bool(self.current) and Q.question(self.current)["type"] == "choice"
+
+    def confirming(self) -> bool:
+        """Whether the bot's last words were a check of an unsure reading of the current question."""
+        return self.status == "in_progress" and bool(self.current) and "reading" in self.heard_here()
+
+    def heard_here(self) -> dict:
+        """What the carer has said to the current question so far (and a reading waiting for their yes)."""
+        heard = self.s["heard"] or {}
+        if self.current and heard.get("question") == self.current:
+            return heard
+        return {"question": self.current, "words": []}
+
+    def words_so_far(self) -> list:
+        """The carer's words to the current question, this message included."""
+        return list(self.heard_here().get("words") or []) + [(self.turn.text or "").strip()]
 
     def do_silent(self) -> None:
         pass
 
     # --- asking ---------------------------------------------------------------------------------
     def ask(self, qid: str, explain: bool = False, retry: bool = False) -> None:
+        heard = self.s["heard"] or {}
+        if heard.get("question") != qid:
+            self.set(heard=None)  # words about another question never join this one's
+        elif "reading" in heard:
+            self.set(heard={"question": qid, "words": list(heard.get("words") or [])})  # asked afresh
         choices = Q.choices_for(qid)
         if explain:
             self.r.say(f"q.{qid}.explain")
@@ -296,34 +328,92 @@ class Conversation:
     def changing_now(self) -> bool:
         return bool(self.s["changing"])
 
-    def parse_current(self) -> tuple[bool, Any]:
+    def read_current(self, text: Optional[str] = None) -> Optional[Reading]:
+        """Read the reply (or part of it) as an answer to the current question; None if it answers nothing."""
         q = Q.question(self.current)
-        usable, value = parse_answer(q, self.turn.text)
-        if q["type"] == "yes_no" and not usable:
+        reading = read_answer(q, self.turn.text if text is None else text)
+        if q["type"] == "yes_no" and reading is None and text is None:
             yn = self.yes_no()
-            usable, value = yn is not None, yn
-        if q["type"] == "free_text" and usable and self.turn.words <= 2 and self.turn.confidence >= 0.8 \
+            reading = Reading(yn) if yn else None
+        if q["type"] == "free_text" and reading and self.turn.words <= 2 and self.turn.confidence >= 0.8 \
                 and self.turn.intent in ("greet", "thanks") and self.current != "name":
-            usable = False  # "hi" or "thanks" is not an answer to "who do you look after?"
-        return usable, value
+            reading = None  # "hi" or "thanks" is not an answer to "who do you look after?"
+        return reading
+
+    def parse_current(self) -> tuple[bool, Any]:
+        """Whether the reply says something about the current question (a check's yes or no counts)."""
+        if self.confirming() and (CONFIRM_LEAD.match(self.turn.text or "") or self.yes_no()):
+            return True, self.heard_here().get("reading")
+        reading = self.read_current()
+        return reading is not None, reading.value if reading else None
 
     def answer_current(self) -> None:
         qid = self.current
-        usable, value = self.parse_current()
-        if not usable and int(self.s["retries"] or 0) < 1:
-            self.set(retries=1)
+        heard = self.heard_here()
+        asks = int(self.s["retries"] or 0)
+        words = self.words_so_far()
+        if "reading" in heard:
+            return self.after_check(qid, heard["reading"], words, asks)
+        reading = self.read_current()
+        if reading is not None and reading.sure:
+            return self.take(qid, reading.value, words)
+        if reading is not None and asks < MAX_ASKS:
+            return self.check(qid, reading.value, words, asks)
+        if asks < 1:
+            self.set(retries=1, heard={"question": qid, "words": words})
             self.ask(qid, retry=True)
             return
-        status = "changed" if self.s["changing"] == qid else ("answered" if usable else "unclear")
-        self.record(qid, value if usable else None, status)
-        self.after_answer(qid, usable)
+        self.take(qid, None, words, unclear=True)
 
-    def record(self, qid: str, value: Any, status: str) -> None:
-        raw = (self.turn.text or "").strip()
+    def check(self, qid: str, value: Any, words: list, asks: int) -> None:
+        """Put an unsure reading to the carer in one short question, with Yes and No."""
+        key, variables = Q.confirm_key(qid, value)
+        self.set(retries=asks + 1, heard={"question": qid, "words": words, "reading": value})
+        self.r.say(key, variables, choices=["choice.yes", "choice.no"])
+
+    def after_check(self, qid: str, reading: Any, words: list, asks: int) -> None:
+        """The carer's reply to "So ..., is that right?": yes keeps the reading; other words answer afresh."""
+        text = self.turn.text or ""
+        picked = picked_number(text)
+        if picked in (1, 2):  # a tapped "1. Yes" or "2. No"
+            text = "yes" if picked == 1 else "no"
+        lead = CONFIRM_LEAD.match(text)
+        rest = text[lead.end():].strip() if lead else text
+        again = self.read_current(rest) if rest else None
+        if again is not None and again.sure:
+            return self.take(qid, again.value, words)
+        verdict = parse_yes_no(lead.group(1)) if lead else None
+        if lead and lead.group(1).lower() in ("correct", "right", "that's right", "thats right", "exactly", "spot on"):
+            verdict = "yes"
+        elif lead and lead.group(1).lower() in ("not really", "not quite", "wrong"):
+            verdict = "no"
+        if verdict is None and not rest.strip():
+            verdict = self.yes_no()
+        if verdict == "yes" and (again is None or again.value == reading):
+            return self.take(qid, reading, words)
+        if again is not None and again.value != reading and asks < MAX_ASKS:
+            return self.check(qid, again.value, words, asks)
+        if asks < MAX_ASKS:  # "no", or words that do not settle it: the question again, with its choices
+            self.set(retries=asks + 1, heard={"question": qid, "words": words})
+            self.ask(qid, retry=True)
+            return
+        self.take(qid, None, words, unclear=True)
+
+    def take(self, qid: str, value: Any, words: list, unclear: bool = False) -> None:
+        """Store the answer with every word the carer said to this question, then move on."""
+        if unclear:
+            status = "unclear"
+        else:
+            status = "changed" if self.s["changing"] == qid else "answered"
+        self.record(qid, value, status, " / ".join(w for w in words if w))
+        self.after_answer(qid, not unclear)
+
+    def record(self, qid: str, value: Any, status: str, raw: Optional[str] = None) -> None:
+        raw = (self.turn.text or "").strip() if raw is None else raw
         self.r.event("answer", question=qid, value=value, raw=raw, status=status)
         answers = dict(self.s["answers"])
         answers[qid] = {"value": value, "raw": raw, "status": status}
-        self.set(answers=answers, retries=0)
+        self.set(answers=answers, retries=0, heard=None)
         if qid == "name" and value:
             name = re.sub(r"^(hi|hello|hiya)?\s*(my name is|my names|call me|i am|i'm|im|it's|its|it is)\s+",
                           "", value.strip(), flags=re.I)
@@ -350,7 +440,7 @@ class Conversation:
     def support_that_fits(self, qid: str) -> Optional[str]:
         """The one piece of help this answer shows a need for, if any (national facts: DOMAIN.md)."""
         v = self.s["answers"].get(qid, {}).get("value")
-        hard = ("hard", "cannot")
+        hard = ("hard", "with_help", "distress", "at_risk", "cannot")  # any outcome answer short of fine
         if qid == "hours_week" and isinstance(v, (int, float)) and v >= 35:
             return "carers_allowance"
         if qid == "contingency_plan" and v == "no":
@@ -489,9 +579,10 @@ class Conversation:
             return self.do_answer()
         qid = self.current
         if self.s["changing"] == qid:
+            self.set(heard=None, retries=0)
             self.r.say("skip_ok")
             return self.after_answer(qid, False)
-        self.record(qid, None, "skipped")
+        self.record(qid, None, "skipped", " / ".join(w for w in self.words_so_far() if w))
         self.r.say("skip_ok")
         self.advance(qid)
 

@@ -93,3 +93,32 @@ def find_by_words(text: str, exclude: Optional[str] = None, among=None) -> Optio
 
 def choices_for(qid: str) -> list[str]:
     return list(question(qid).get("choices", []))
+
+
+# The reg 3 outcome values: one check sentence each serves every outcome question.
+OUTCOME_VALUES = ("fine", "with_help", "distress", "at_risk", "cannot", "not_apply")
+
+
+def confirm_key(qid: str, value: Any) -> tuple[str, Optional[dict]]:
+    """The catalogue key (and variables) of "So ..., is that right?" for a reading of this question."""
+    kind = question(qid)["type"]
+    if kind in ("number", "scale"):
+        n = int(value) if float(value).is_integer() else value
+        return ("confirm.scale" if kind == "scale" else f"q.{qid}.confirm"), {"n": n}
+    if kind == "yes_no":
+        return f"confirm.{value}", None
+    if value in OUTCOME_VALUES:
+        return f"confirm.{value}", None
+    return f"q.{qid}.confirm.{value}", None
+
+
+def confirm_keys(qid: str) -> list[str]:
+    """Every check sentence a reading of this question can need."""
+    kind = question(qid)["type"]
+    if kind == "choice":
+        return [confirm_key(qid, c.split(".", 1)[1])[0] for c in choices_for(qid)]
+    if kind == "yes_no":
+        return ["confirm.yes", "confirm.no"]
+    if kind in ("number", "scale"):
+        return [confirm_key(qid, 1)[0]]
+    return []

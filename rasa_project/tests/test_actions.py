@@ -60,7 +60,8 @@ def test_unusable_reply_gets_the_rephrased_question():
     events, msgs = run(ActionAssessmentStep(), tracker(text="loads"))
     # Asked again: the gateway starts the reminders afresh from here.
     assert msgs == [{"say": "q.hours_week.retry"}, {"event": "progress", "section": "caring", "done": 1, "total": 27}]
-    assert events == [SlotSet("retries", 1)]
+    # The carer's first words are kept, to be stored with the answer that follows.
+    assert events == [SlotSet("retries", 1), SlotSet("heard", {"question": "hours_week", "words": ["loads"]})]
 
 
 def test_second_unusable_reply_is_marked_unclear():

@@ -46,10 +46,10 @@ def test_tapping_a_choice_answers_the_question():
         if c.slots["current_question"] == "child_care":
             break
         c.answer_current()
-    c.says("4. Does not apply", "skip")  # the words sound like "skip"; the tap is an answer
+    c.says("6. Does not apply", "skip")  # the words sound like "skip"; the tap is an answer
     [answer] = c.events("answer")
     assert (answer["question"], answer["value"], answer["status"]) == ("child_care", "not_apply", "answered")
-    assert answer["raw"] == "4. Does not apply"
+    assert answer["raw"] == "6. Does not apply"
 
 
 def test_a_numbered_line_to_a_free_text_question_keeps_its_words():

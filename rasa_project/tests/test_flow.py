@@ -14,8 +14,8 @@ GOOD = {"name": "Jo", "contact_times": "evenings", "cared_for_who": "my mum", "c
         "lives_with": "yep", "caring_tasks": "washing meals meds", "hours_week": "about forty hrs a wk",
         "nights": "most nights", "willing_to_continue": "2", "able_in_future": "not sure",
         "physical_health": "4", "mental_health": "a lot", "health_detail": "bad back and no sleep",
-        "child_care": "4", "caring_for_others": "n/a", "home": "its hard", "nutrition": "fine",
-        "home_life_detail": "no time to clean", "relationships": "hard", "work_status": "1",
+        "child_care": "6", "caring_for_others": "n/a", "home": "my daughter helps", "nutrition": "fine",
+        "home_life_detail": "no time to clean", "relationships": "cant see friends, no time", "work_status": "1",
         "work_impact": "cant manage", "community": "ok", "recreation": "3", "your_life_detail": "no time",
         "what_would_help": "a break", "family_friends": "my sister", "local_groups": "no",
         "involve_others": "no", "contingency_plan": "nope", "gp_knows": "yes", "anything_else": "no thanks"}
@@ -534,3 +534,120 @@ def test_who_are_you_said_in_passing_is_still_the_question_about_the_service():
     c = at("lives_with")
     c.says("sorry who are you again?", "repeat", 0.6)
     assert c.said() == ["about_service", "q.lives_with"]
+
+
+# -- answers recorded as meant ---------------------------------------------------------------------
+
+
+def at(question):
+    c = started()
+    for _ in range(60):
+        if c.slots["current_question"] == question:
+            return c
+        c.answer_current()
+    raise AssertionError(f"never reached {question}")
+
+
+def stored(c, qid):
+    [answer] = [m for m in c.events("answer") if m["question"] == qid]
+    return answer["value"], answer["status"], answer["raw"]
+
+
+def test_no_choice_is_not_recorded_as_willing():
+    c = at("willing_to_continue")
+    c.says("I have no choice really", "deny")
+    assert stored(c, "willing_to_continue") == ("no_choice", "answered", "I have no choice really")
+
+
+def test_a_carer_who_gave_up_work_is_not_recorded_as_in_work():
+    c = at("work_status")
+    c.says("I had to give up my job to look after him")
+    assert stored(c, "work_status") == ("gave_up", "answered", "I had to give up my job to look after him")
+    assert c.slots["current_question"] != "work_impact"  # not asked how work is going
+
+
+def test_yes_to_do_you_look_after_children_asks_how_it_goes():
+    c = at("child_care")
+    c.says("yes", "affirm")
+    assert not c.events("answer") and c.said() == ["q.child_care.retry"]
+    c.says("my mum has them after school, couldnt do it without her")
+    # Both messages are kept; the reading is the second one's.
+    assert stored(c, "child_care") == ("with_help", "answered",
+                                       "yes / my mum has them after school, couldnt do it without her")
+
+
+def test_a_plain_no_to_an_are_you_able_question_is_unable_not_unclear():
+    for qid in ("recreation", "nutrition", "relationships"):
+        c = at(qid)
+        c.says("no", "deny")
+        assert stored(c, qid) == ("cannot", "answered", "no")
+
+
+def test_an_unsure_reading_is_checked_with_the_carer_then_stored():
+    c = at("work_status")
+    c.says("yes", "affirm")
+    assert not c.events("answer")
+    assert c.out[-1] == {"say": "q.work_status.confirm.work_now", "choices": ["choice.yes", "choice.no"]}
+    c.says("yes thats right", "affirm")
+    assert stored(c, "work_status") == ("work_now", "answered", "yes / yes thats right")
+    assert c.slots["current_question"] == "work_impact"
+
+
+def test_a_check_answered_with_new_words_takes_them():
+    c = at("work_status")
+    c.says("yes", "affirm")
+    c.says("no im retired now", "deny")
+    assert stored(c, "work_status") == ("no_work", "answered", "yes / no im retired now")
+
+
+def test_no_to_a_check_asks_the_question_again_with_its_choices():
+    c = at("home")
+    c.says("struggling tbh")
+    assert c.said() == ["confirm.distress"]
+    c.says("no", "deny")
+    assert c.said() == ["q.home.retry"] and c.out[-1]["choices"] == Q.choices_for("home")
+    c.says("2")
+    assert stored(c, "home") == ("with_help", "answered", "struggling tbh / no / 2")
+
+
+def test_a_tapped_yes_confirms_even_if_the_nlu_hears_something_else():
+    c = at("hours_week")
+    c.says("a few hours a day")
+    assert c.out[-1] == {"say": "q.hours_week.confirm", "vars": {"n": 21}, "choices": ["choice.yes", "choice.no"]}
+    c.says("1. Yes", "skip")
+    assert stored(c, "hours_week") == (21, "answered", "a few hours a day / 1. Yes")
+
+
+def test_no_thats_wrong_to_a_check_is_not_going_back():
+    c = at("nights")
+    c.says("probably")
+    assert c.said() == ["confirm.yes"]
+    c.says("no thats wrong", "change_answer")
+    assert c.said() == ["q.nights.retry"] and c.slots["current_question"] == "nights"
+
+
+def test_what_cannot_be_read_is_stored_as_unclear_with_every_word():
+    c = at("hours_week")
+    c.says("loads")
+    c.says("honestly no idea")
+    assert stored(c, "hours_week") == (None, "unclear", "loads / honestly no idea")
+    assert c.slots["current_question"] == "nights" and c.slots["heard"] is None
+
+
+def test_a_check_after_a_long_gap_is_answered_not_recapped():
+    c = at("work_status")
+    c.says("yes", "affirm")
+    c.says("yes", "affirm", hours=5)
+    assert stored(c, "work_status")[0] == "work_now"
+
+
+def test_an_unsure_reading_is_never_stored_without_a_check():
+    c = at("willing_to_continue")
+    c.says("i want to but its getting harder, i love him but im exhausted")
+    for m in c.events("answer"):
+        assert m["status"] in ("answered", "unclear")
+    c = at("able_in_future")
+    c.says("i hope so")
+    assert not c.events("answer") and c.said() == ["q.able_in_future.confirm.yes"]
+    c.says("dunno really")
+    assert stored(c, "able_in_future") == ("not_sure", "answered", "i hope so / dunno really")

@@ -15,7 +15,7 @@ REPLY = {"name": "call me Jo", "contact_times": "evenings", "cared_for_who": "my
          "cared_for_needs": "dementia and a bad hip", "lives_with": "yep", "caring_tasks": "washing meals meds",
          "hours_week": "about forty hrs a wk", "nights": "most nights", "willing_to_continue": "2",
          "able_in_future": "not sure", "physical_health": "4", "mental_health": "5",
-         "health_detail": "bad back and no sleep", "child_care": "4", "caring_for_others": "4", "home": "2",
+         "health_detail": "bad back and no sleep", "child_care": "6", "caring_for_others": "6", "home": "2",
          "nutrition": "1", "home_life_detail": "no time to clean or cook", "relationships": "2", "work_status": "1",
          "work_impact": "3", "community": "1", "recreation": "3", "your_life_detail": "never any time for me",
          "what_would_help": "help at home and a day off each week", "family_friends": "my sister on sundays",

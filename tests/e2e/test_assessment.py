@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.duty import worksheet
 from bot.duty.assessment import assessment_record
 from bot.models import Answer, Handoff
-from tests.e2e.chat import REPLY
+from tests.e2e.chat import CAT, REPLY
 
 pytestmark = pytest.mark.rasa
 
@@ -127,3 +128,50 @@ def test_worker_hands_back_and_the_bot_asks_the_same_question(carer, live):
         sender = c.conversation(s).rasa_sender
     out = [m.get("custom") or {} for m in live.rasa.trigger(sender, "EXTERNAL_resume")]
     assert [m.get("say") for m in out] == ["handback_carry_on", "q.cared_for_who"]
+
+
+def test_answers_are_recorded_as_the_carer_meant_them(carer, live):
+    c = carer("+447700900310")
+    c.answer_until(c.start(), stop_at="hours_week")
+    check = c.say("a few hours a day")
+    assert check[-1].startswith("So about 21 hours a week, is that right?") and "1. Yes" in check[-1]
+    c.answer_until(c.question(c.say("yes")), stop_at="willing_to_continue")
+    c.answer_until(c.question(c.say("not like i have a choice")), stop_at="child_care")
+    asked_how = c.say("yes")  # they have children; how it goes is still to ask
+    assert asked_how[-1].startswith(CAT.text("q.child_care.retry")) and "6. Does not apply" in asked_how[-1]
+    c.answer_until(c.question(c.say("my mum helps with them")), stop_at="work_status")
+    replies = c.say("I had to give up my job to look after him")
+    after_work = c.question(replies)
+    assert after_work == "community", replies  # not asked how work is going: there is none
+    c.answer_until(after_work, stop_at="recreation")
+    c.answer_until(c.question(c.say("no")))
+    with live.db.session() as s:
+        conv = c.conversation(s)
+        rows = {a.question_id: (a.value, a.status, a.raw) for a in s.scalars(select(Answer))}
+        sheet = worksheet.for_conversation(s, conv.id)
+    assert rows["hours_week"] == (21, "answered", "a few hours a day / yes")
+    assert rows["willing_to_continue"] == ("no_choice", "answered", "not like i have a choice")
+    assert rows["child_care"] == ("with_help", "answered", "yes / my mum helps with them")
+    assert rows["work_status"][:2] == ("gave_up", "answered") and "work_impact" not in rows
+    assert rows["recreation"] == ("cannot", "answered", "no")
+    outcomes = {o.tag: o for o in sheet.outcomes}
+    assert outcomes["reg3_work_training"].suggestion == "unable"
+    assert outcomes["reg3_recreation"].suggestion == "unable"
+    assert [e.raw for e in outcomes["reg3_recreation"].evidence if e.question_id == "recreation"] == ["no"]
+    assert outcomes["reg3_child_care"].suggestion == "unable"
+
+
+def test_an_answer_the_bot_cannot_read_reaches_the_worker_as_unclear(carer, live):
+    c = carer("+447700900311")
+    c.answer_until(c.start(), stop_at="home")
+    assert c.question(c.say("dunno")) == "home"  # asked again, with the choices
+    c.answer_until(c.question(c.say("depends on the day really")))
+    with live.db.session() as s:
+        conv = c.conversation(s)
+        home = s.scalars(select(Answer).where(Answer.question_id == "home")).one()
+        sheet = worksheet.for_conversation(s, conv.id)
+    assert (home.value, home.status, home.raw) == (None, "unclear", "dunno / depends on the day really")
+    line = {o.tag: o for o in sheet.outcomes}["reg3_home"]
+    assert line.suggestion == "unclear"
+    assert [(e.raw, e.unclear) for e in line.evidence if e.question_id == "home"] == [
+        ("dunno / depends on the day really", True)]

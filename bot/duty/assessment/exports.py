@@ -112,6 +112,8 @@ def _plain(text: Any, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 3, 0)].rstrip() + "..."
 
 
+# Outcome answers short of "no problem" (questions.yml asks the follow-ups after the same ones).
+SHORT_OF_FINE = ("with_help", "distress", "at_risk", "cannot", "hard")
 HARD_AREAS = {"child_care": "children", "caring_for_others": "caring for others", "home": "home",
               "nutrition": "meals", "relationships": "family and friends", "work_impact": "work",
               "community": "getting out", "recreation": "time for you"}
@@ -131,7 +133,7 @@ def short_copy(record: dict, catalogue: Catalogue | None = None, language: str =
 
     hours = (a.get("hours_week") or {}).get("value")
     hard = [label for qid, label in HARD_AREAS.items()
-            if (a.get(qid) or {}).get("value") in ("hard", "cannot")]
+            if (a.get(qid) or {}).get("value") in SHORT_OF_FINE]
     variables = {
         "who": said("cared_for_who") or "-",
         "hours": str(int(hours)) if isinstance(hours, (int, float)) else "-",

@@ -28,7 +28,9 @@ def test_questionnaire_has_every_question_with_its_tags():
     assert set(items) == {x["id"] for x in load_questions()}
     assert items["hours_week"]["type"] == "integer" and items["lives_with"]["type"] == "boolean"
     assert {c["code"] for c in items["recreation"]["code"]} >= {"reg3_recreation"}
-    assert [o["valueCoding"]["code"] for o in items["home"]["answerOption"]] == ["fine", "hard", "cannot"]
+    # The reg 3(3) readings of "unable", so the worksheet can tell them apart.
+    assert [o["valueCoding"]["code"] for o in items["home"]["answerOption"]] == [
+        "fine", "with_help", "distress", "at_risk", "cannot"]
 
 
 def test_response_validates_and_matches_the_questionnaire(record):
