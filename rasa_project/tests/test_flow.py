@@ -38,6 +38,10 @@ class Carer:
     def said(self):
         return [m["say"] for m in self.out if "say" in m]
 
+    def asked(self):
+        """The last thing said (a question or a check), whatever events follow it."""
+        return [m for m in self.out if "say" in m][-1]
+
     def events(self, name=None):
         return [m for m in self.out if "event" in m and (name is None or m["event"] == name)]
 
@@ -587,7 +591,7 @@ def test_an_unsure_reading_is_checked_with_the_carer_then_stored():
     c = at("work_status")
     c.says("yes", "affirm")
     assert not c.events("answer")
-    assert c.out[-1] == {"say": "q.work_status.confirm.work_now", "choices": ["choice.yes", "choice.no"]}
+    assert c.asked() == {"say": "q.work_status.confirm.work_now", "choices": ["choice.yes", "choice.no"]}
     c.says("yes thats right", "affirm")
     assert stored(c, "work_status") == ("work_now", "answered", "yes / yes thats right")
     assert c.slots["current_question"] == "work_impact"
@@ -605,7 +609,7 @@ def test_no_to_a_check_asks_the_question_again_with_its_choices():
     c.says("struggling tbh")
     assert c.said() == ["confirm.distress"]
     c.says("no", "deny")
-    assert c.said() == ["q.home.retry"] and c.out[-1]["choices"] == Q.choices_for("home")
+    assert c.said() == ["q.home.retry"] and c.asked()["choices"] == Q.choices_for("home")
     c.says("2")
     assert stored(c, "home") == ("with_help", "answered", "struggling tbh / no / 2")
 
@@ -613,7 +617,7 @@ def test_no_to_a_check_asks_the_question_again_with_its_choices():
 def test_a_tapped_yes_confirms_even_if_the_nlu_hears_something_else():
     c = at("hours_week")
     c.says("a few hours a day")
-    assert c.out[-1] == {"say": "q.hours_week.confirm", "vars": {"n": 21}, "choices": ["choice.yes", "choice.no"]}
+    assert c.asked() == {"say": "q.hours_week.confirm", "vars": {"n": 21}, "choices": ["choice.yes", "choice.no"]}
     c.says("1. Yes", "skip")
     assert stored(c, "hours_week") == (21, "answered", "a few hours a day / 1. Yes")
 
