@@ -111,6 +111,7 @@ MUST_TRIGGER = [
 
 # Everyday sentences with an alarming word in them: the screen stays quiet.
 MUST_NOT_TRIGGER = [
+    "I have no choice really",  # willing to care? one of the offered answers, in the carer's words
     "I could murder a cup of tea",
     "I could kill for a holiday",
     "my back is killing me",
