@@ -48,8 +48,8 @@ EXPECTED = {
 TARGET_UNDERSTOOD = 0.95
 TARGET_ANSWERS_AS_COMMANDS = 0.02
 # Floors under today's figures: below one, a change made understanding worse and `make eval` fails.
-FLOOR_UNDERSTOOD = 0.35
-FLOOR_ANSWERS_AS_COMMANDS = 0.06
+FLOOR_UNDERSTOOD = 0.76
+FLOOR_ANSWERS_AS_COMMANDS = 0.05
 # The gateway's opt-out words (bot/messaging/conversation.py), read before Rasa sees the message.
 GATEWAY_STOP = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
 
