@@ -128,6 +128,15 @@ CLEAR = {
 
 
 LIFE_EVENTS = ("bereavement", "care_home_or_hospital", "wrong_number")
+# At a free-text question a life event, like a command, needs words that tell it ("never any time for me"
+# is an answer, whatever the model heard).
+EVIDENCE.update({
+    "bereavement": _DIED + r"|\b(funeral|rip|no longer with us|gone now|lost (him|her))\b",
+    "care_home_or_hospital": _PLACE,
+    "wrong_number": _WRONG_NUMBER + r"|\b(who (is|are) (this|you)|(dont|do not|don't) know (you|who|what this)|"
+                    r"never (heard|signed|asked)|no idea (who|what)|nothing to do with me|not me|not mine|"
+                    r"(dont|do not|don't) (look after|care for) (anyone|anybody|any one))\b",
+})
 # Questions about the service and the assessment: answered, then the question is asked again, so cheap to mistake.
 ASIDES = ("help", "what_is_this", "who_sees", "how_long", "summary", "repeat")
 # Help a carer would like from time to time, not a person now.

@@ -655,3 +655,9 @@ def test_an_unsure_reading_is_never_stored_without_a_check():
     assert not c.events("answer") and c.said() == ["q.able_in_future.confirm.yes"]
     c.says("dunno really")
     assert stored(c, "able_in_future") == ("not_sure", "answered", "i hope so / dunno really")
+
+
+def test_a_life_event_at_a_free_text_question_needs_words_that_tell_it():
+    c = at("your_life_detail")
+    c.says("never any time for me", "wrong_number", 0.8)
+    assert c.events("answer")[0]["question"] == "your_life_detail" and not c.events("opt_out")
