@@ -127,7 +127,7 @@ def test_worker_hands_back_and_the_bot_asks_the_same_question(carer, live):
     with live.db.session() as s:
         sender = c.conversation(s).rasa_sender
     out = [m.get("custom") or {} for m in live.rasa.trigger(sender, "EXTERNAL_resume")]
-    assert [m.get("say") for m in out] == ["handback_carry_on", "q.cared_for_who"]
+    assert [m["say"] for m in out if "say" in m] == ["handback_carry_on", "q.cared_for_who"]
 
 
 def test_answers_are_recorded_as_the_carer_meant_them(carer, live):
