@@ -107,7 +107,8 @@ def outcome(result, qid: str, before: dict) -> str:
         target = result.slots.get("current_question")
         from actions import questions as Q
         return "back" if target == Q.previous_before(qid, before["answers"]) else "change:" + str(target)
-    if (answer and answer["question"] == qid) or f"q.{qid}.retry" in said:
+    checking = any(key.startswith(("confirm.", f"q.{qid}.confirm")) for key in said)  # "So ..., is that right?"
+    if (answer and answer["question"] == qid) or f"q.{qid}.retry" in said or checking:
         return "answer"
     if f"q.{qid}.explain" in said:
         return "repeat"
