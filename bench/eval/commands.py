@@ -17,14 +17,13 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = Path(__file__).resolve().parent / "heldout"
 PROJECT = ROOT / "rasa_project"
 sys.path.insert(0, str(PROJECT))
 
 from actions import base, flow  # noqa: E402  (the action server's own package)
+from bench.eval.verdict import verdict  # noqa: E402
 
 # The held-out labels, and the flow commands that carry each out. A life event or a question about the
 # service may be answered by more than one command while the flow has no command of its own for it.
@@ -58,29 +57,6 @@ def load(name: str) -> list[dict]:
     return [json.loads(line) for line in (HELDOUT / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def intent_commands() -> dict[str, str]:
-    """Intent -> flow command, from the rules (intent -> action) and the actions (action -> command)."""
-    actions = {cls.action_name: cls.command for cls in _subclasses(base.FlowAction) if cls.action_name}
-    routes: dict[str, str] = {}
-    for path in sorted((PROJECT / "data" / "rules").glob("*.yml")):
-        for rule in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules", []):
-            steps = rule.get("steps", [])
-            for first, second in zip(steps, steps[1:], strict=False):
-                if "intent" in first and second.get("action") in actions:
-                    routes.setdefault(first["intent"], actions[second["action"]])
-    return routes
-
-
-def _subclasses(cls):
-    import actions.assessment  # noqa: F401  (importing registers the actions)
-    import actions.commands  # noqa: F401
-    import actions.privacy  # noqa: F401
-
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
-
-
 def slots_at(question: str) -> dict:
     """An assessment in progress, waiting on this question."""
     slots = json.loads(json.dumps(flow.DEFAULTS))
@@ -97,7 +73,7 @@ async def read_all(model: str, rows: list[dict]) -> list[str]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(model)
-    routes = intent_commands()
+    routes = base.commands_by_intent()
     taken = []
     for row in rows:
         if keyword(row["text"]) in GATEWAY_STOP:
@@ -140,22 +116,14 @@ def run(model: str) -> bool:
     asked = answer_taken.count("safeguarding")
     print(f"answers the dialogue model's second net asked \"are you safe?\" about: {asked} "
           f"({asked / len(answers):.1%})")
-    print(f"time: {seconds / len(taken) * 1000:.0f} ms per message ({len(taken)} messages)\n")
-    checks = {
-        f"commands understood {understood:.1%} >= {TARGET_UNDERSTOOD:.0%}": understood >= TARGET_UNDERSTOOD,
-        f"answers taken for a command {rate:.1%} <= {TARGET_ANSWERS_AS_COMMANDS:.0%}":
-            rate <= TARGET_ANSWERS_AS_COMMANDS,
-    }
-    for label, ok in checks.items():
-        print(("met     " if ok else "NOT MET ") + label)
-    floors = {
-        f"floor: understood {understood:.1%} >= {FLOOR_UNDERSTOOD:.1%}": understood >= FLOOR_UNDERSTOOD,
-        f"floor: answers as commands {rate:.1%} <= {FLOOR_ANSWERS_AS_COMMANDS:.1%}":
-            rate <= FLOOR_ANSWERS_AS_COMMANDS,
-    }
-    for label, ok in floors.items():
-        print(("held    " if ok else "FELL    ") + label)
-    return all(floors.values())
+    print(f"time: {seconds / len(taken) * 1000:.0f} ms per message ({len(taken)} messages)")
+    return verdict(
+        {f"commands understood {understood:.1%} >= {TARGET_UNDERSTOOD:.0%}": understood >= TARGET_UNDERSTOOD,
+         f"answers taken for a command {rate:.1%} <= {TARGET_ANSWERS_AS_COMMANDS:.0%}":
+             rate <= TARGET_ANSWERS_AS_COMMANDS},
+        {f"floor: understood {understood:.1%} >= {FLOOR_UNDERSTOOD:.1%}": understood >= FLOOR_UNDERSTOOD,
+         f"floor: answers as commands {rate:.1%} <= {FLOOR_ANSWERS_AS_COMMANDS:.1%}":
+             rate <= FLOOR_ANSWERS_AS_COMMANDS})
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from bench.eval.verdict import verdict
 from bot.duty.safeguarding.phrases import TIER_ORDER
 
 HELDOUT = Path(__file__).resolve().parent / "heldout"
@@ -114,14 +115,9 @@ def run(screen) -> bool:
         f"false alarms {alarms_all / n_all:.1%} <= {MAX_FALSE_ALARMS:.0%}": alarms_all / n_all <= MAX_FALSE_ALARMS,
         f"p95 {p95:.1f} ms <= {MAX_P95_MS:.0f} ms": p95 <= MAX_P95_MS,
     }
-    print()
-    for label, ok in checks.items():
-        print(("met     " if ok else "NOT MET ") + label)
     floors = {
         f"floor: recall {recall:.1%} >= {FLOOR_RISK_RECALL:.1%}": recall >= FLOOR_RISK_RECALL,
         f"floor: false alarms {alarms_all / n_all:.1%} <= {FLOOR_FALSE_ALARMS:.1%}":
             alarms_all / n_all <= FLOOR_FALSE_ALARMS,
     }
-    for label, ok in floors.items():
-        print(("held    " if ok else "FELL    ") + label)
-    return all(floors.values())
+    return verdict(checks, floors)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict, List, Text
+
+import yaml
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -61,3 +64,23 @@ class FlowAction(Action):
         for custom in result.messages:
             dispatcher.utter_message(json_message=custom)
         return [SlotSet(k, v) for k, v in result.slots.items()]
+
+
+def commands_by_intent() -> Dict[Text, Text]:
+    """Intent -> the flow command its rule runs, from data/rules and the actions' classes."""
+    from . import assessment, commands, privacy  # noqa: F401  (importing defines the actions)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    by_action = {c.action_name: c.command for c in subclasses(FlowAction) if c.action_name}
+    out: Dict[Text, Text] = {}
+    for path in sorted((Path(__file__).resolve().parents[1] / "data" / "rules").glob("*.yml")):
+        for rule in yaml.safe_load(path.read_text(encoding="utf-8")).get("rules", []):
+            steps = rule["steps"]
+            for first, second in zip(steps, steps[1:]):
+                if "intent" in first and second.get("action") in by_action:
+                    out.setdefault(first["intent"], by_action[second["action"]])
+    return out

@@ -51,24 +51,10 @@ def parser(model: str):
 
 
 def command_of() -> dict[str, str]:
-    """Intent -> the flow command its rule runs (data/rules and the actions' classes)."""
-    from actions import assessment, commands, privacy  # noqa: F401
-    from actions.base import FlowAction
+    """Intent -> the flow command its rule runs."""
+    from actions.base import commands_by_intent
 
-    by_action = {c.action_name: c.command for c in _subclasses(FlowAction) if c.action_name}
-    out = {}
-    for path in (PROJECT / "data/rules").glob("*.yml"):
-        for rule in yaml.safe_load(path.read_text())["rules"]:
-            steps = rule["steps"]
-            if len(steps) == 2 and "intent" in steps[0] and steps[1].get("action") in by_action:
-                out[steps[0]["intent"]] = by_action[steps[1]["action"]]
-    return out
-
-
-def _subclasses(cls):
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
+    return commands_by_intent()
 
 
 def slots_at(qid: str) -> dict:
