@@ -46,9 +46,13 @@ EXPECTED = {
 }
 TARGET_UNDERSTOOD = 0.95
 TARGET_ANSWERS_AS_COMMANDS = 0.02
+TARGET_MISREAD = 0.02
 # Floors under today's figures: below one, a change made understanding worse and `make eval` fails.
 FLOOR_UNDERSTOOD = 0.76
 FLOOR_ANSWERS_AS_COMMANDS = 0.05
+FLOOR_MISREAD = 0.06
+# A held-out answer labelled against menus numbered in another order cannot be marked right or wrong.
+MENU_CONFLICT = "digit vs menu conflict"
 # The gateway's opt-out words (bot/messaging/conversation.py), read before Rasa sees the message.
 GATEWAY_STOP = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
 
@@ -68,16 +72,17 @@ def keyword(text: str) -> str:
     return "".join(ch for ch in text.strip().lower() if ch.isalnum())
 
 
-async def read_all(model: str, rows: list[dict]) -> list[str]:
-    """The command the product carries out for each row's text at its question."""
+async def read_all(model: str, rows: list[dict]) -> tuple[list[str], list]:
+    """The command the product carries out for each row's text at its question, and the answer read."""
     from rasa.core.agent import Agent
 
     agent = Agent.load(model)
     routes = base.commands_by_intent()
-    taken = []
+    taken, readings = [], []
     for row in rows:
         if keyword(row["text"]) in GATEWAY_STOP:
             taken.append("opt_out")
+            readings.append(None)
             continue
         parsed = await agent.parse_message(row["text"])
         intent = parsed.get("intent") or {}
@@ -86,14 +91,53 @@ async def read_all(model: str, rows: list[dict]) -> list[str]:
                          metadata={"channel": "sms", "language": "en"})
         conversation = flow.Conversation(slots_at(row["question"]), turn)
         taken.append(conversation.refine(routes.get(name, "answer")))
-    return taken
+        readings.append(conversation.read_current())
+    return taken, readings
+
+
+def verdict_of(reading, expected) -> str:
+    """How an answer was read against its label: right, checked with the carer, asked again, or misread."""
+    if reading is None:
+        return "asked again"
+    if not reading.sure:
+        return "checked"
+    if expected == "free_text":
+        return "right"
+    if expected == "unclear":
+        return "misread"  # a sure value where the carer's words hold none
+    if isinstance(expected, (int, float)) and isinstance(reading.value, (int, float)):
+        return "right" if abs(reading.value - expected) < 0.5 else "misread"
+    return "right" if str(reading.value) == str(expected) else "misread"
+
+
+def answer_table(answers: list[dict], readings: list) -> tuple[float, int]:
+    """Print per question how its held-out answers were read; the share misread of those labelled."""
+    labels = load("answer_values.jsonl")
+    per_q: dict[str, Counter] = defaultdict(Counter)
+    skipped = 0
+    for row, label, reading in zip(answers, labels, readings, strict=True):
+        if MENU_CONFLICT in label.get("note", ""):
+            skipped += 1
+            continue
+        per_q[row["question"]][verdict_of(reading, label["value"])] += 1
+    kinds = ("right", "checked", "asked again", "misread")
+    print(f"\n{'answer to':22} {'n':>4} " + " ".join(f"{k:>11}" for k in kinds))
+    total: Counter = Counter()
+    for q in sorted(per_q):
+        c = per_q[q]
+        total += c
+        print(f"{q:22} {sum(c.values()):4} " + " ".join(f"{c[k]:11}" for k in kinds))
+    n = sum(total.values())
+    print(f"{'all answers':22} {n:4} " + " ".join(f"{total[k]:11}" for k in kinds))
+    print(f"left out: {skipped} numbered by a menu in another order than the assessment's")
+    return total["misread"] / n, n
 
 
 def run(model: str) -> bool:
     """Print the tables and the targets; False when a figure fell below its floor."""
     commands, answers = load("commands.jsonl"), load("answers.jsonl")
     start = time.perf_counter()
-    taken = asyncio.run(read_all(model, commands + answers))
+    taken, readings = asyncio.run(read_all(model, commands + answers))
     seconds = time.perf_counter() - start
     by_label: dict[str, list[str]] = defaultdict(list)
     for row, got in zip(commands, taken, strict=False):
@@ -117,13 +161,16 @@ def run(model: str) -> bool:
     print(f"answers the dialogue model's second net asked \"are you safe?\" about: {asked} "
           f"({asked / len(answers):.1%})")
     print(f"time: {seconds / len(taken) * 1000:.0f} ms per message ({len(taken)} messages)")
+    misread, _ = answer_table(answers, readings[len(commands):])
     return verdict(
         {f"commands understood {understood:.1%} >= {TARGET_UNDERSTOOD:.0%}": understood >= TARGET_UNDERSTOOD,
          f"answers taken for a command {rate:.1%} <= {TARGET_ANSWERS_AS_COMMANDS:.0%}":
-             rate <= TARGET_ANSWERS_AS_COMMANDS},
+             rate <= TARGET_ANSWERS_AS_COMMANDS,
+         f"answers misread {misread:.1%} <= {TARGET_MISREAD:.0%}": misread <= TARGET_MISREAD},
         {f"floor: understood {understood:.1%} >= {FLOOR_UNDERSTOOD:.1%}": understood >= FLOOR_UNDERSTOOD,
          f"floor: answers as commands {rate:.1%} <= {FLOOR_ANSWERS_AS_COMMANDS:.1%}":
-             rate <= FLOOR_ANSWERS_AS_COMMANDS})
+             rate <= FLOOR_ANSWERS_AS_COMMANDS,
+         f"floor: answers misread {misread:.1%} <= {FLOOR_MISREAD:.1%}": misread <= FLOOR_MISREAD})
 
 
 if __name__ == "__main__":
