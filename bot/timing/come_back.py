@@ -47,7 +47,8 @@ def _part(words: str) -> time | None:
     return None
 
 
-def come_back_at(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
+def come_back_at(text: str, now: datetime, zone: ZoneInfo,
+                 holidays: frozenset[date] = frozenset()) -> datetime | None:
     """The moment the carer asked to be texted again, in UTC; None when their words give no time."""
     words = _words(text)
     local = now.astimezone(zone)
@@ -66,6 +67,8 @@ def come_back_at(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
     elif m := re.search(rf"\b(?:in|give me|wait|leave it|leave me|after) {_COUNT} (days?|weeks?)\b", words):
         n = _count(m.group(1))
         day = today + timedelta(days=n * (7 if m.group(2).startswith("week") else 1))
+    elif re.search(r"\bafter (the )?(bank holiday|bank hol|bh|holiday|easter|christmas|new year)\b", words):
+        day = _after_holiday(today, holidays, words)
     elif "tomorrow" in words:
         day = today + timedelta(days=1)
     elif re.search(r"\b(after the|next) (weekend|week)\b", words):
@@ -85,6 +88,21 @@ def come_back_at(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
     if moment <= now:
         moment = now + timedelta(hours=1)  # "tonight" said after the evening began: soon, quiet hours permitting
     return moment.astimezone(ZoneInfo("UTC"))
+
+
+def _after_holiday(today: date, holidays: frozenset[date], words: str) -> date | None:
+    """The first working day after the coming bank holidays (a run such as Christmas counts as one)."""
+    coming = sorted(d for d in holidays if d >= today)
+    if "christmas" in words or "new year" in words:
+        coming = [d for d in coming if d.month in (12, 1)]
+    elif "easter" in words:
+        coming = [d for d in coming if d.month in (3, 4)]
+    if not coming:
+        return None
+    day = coming[0]
+    while day in holidays or day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
 
 
 def _count(word: str) -> int:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from bot.messaging import outbox
 from bot.adapters.twilio_sender import Outgoing
 from bot.timing.clock import as_utc
+from bot.timing import working_days
 from bot.timing.come_back import come_back_at
 from bot.models import Base, Carer, Conversation, Direction, Message, MessageKind, MessageState
 from bot.timing.quiet_hours import (ContactWindow, QuietHours, contact_window, next_allowed, parse_duration,
@@ -295,7 +296,8 @@ class Reminders:
     def on_paused(self, session, now, carer, conv, msg, ev) -> None:
         """The carer had to stop: the same gentle schedule brings them back, from the time they asked for if any."""
         if conv.state == "bot" and conv.assessment_status not in ("completed", "ended"):
-            first = come_back_at(str(ev.get("when") or ""), now, self.pacing.zone) if ev.get("when") else None
+            first = come_back_at(str(ev.get("when") or ""), now, self.pacing.zone,
+                                 working_days.for_settings(self.settings).holidays) if ev.get("when") else None
             schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now,
                             first=first)
 

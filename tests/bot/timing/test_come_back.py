@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -51,3 +51,23 @@ def test_tonight_said_late_means_soon_not_the_past():
 
 def test_no_time_in_the_words():
     assert come_back_at("sorry got to go", NOW, LONDON) is None
+
+
+# England's bank holidays around Christmas 2026 and the spring: Friday 25 and Monday 28 December, Friday 1 January.
+HOLIDAYS = frozenset({date(2026, 12, 25), date(2026, 12, 28), date(2027, 1, 1), date(2027, 3, 26), date(2027, 3, 29)})
+
+
+@pytest.mark.parametrize("words,now,expected", [
+    ("can we do the rest after the bank holiday", datetime(2026, 12, 23, 21, tzinfo=timezone.utc),
+     datetime(2026, 12, 29, 10, tzinfo=timezone.utc)),
+    ("after christmas please", datetime(2026, 12, 20, 12, tzinfo=timezone.utc),
+     datetime(2026, 12, 29, 10, tzinfo=timezone.utc)),
+    ("text me after easter", datetime(2027, 3, 1, 12, tzinfo=timezone.utc),
+     datetime(2027, 3, 30, 9, tzinfo=timezone.utc)),  # British Summer Time by then
+])
+def test_after_a_bank_holiday_is_the_next_working_day(words, now, expected):
+    assert come_back_at(words, now, LONDON, HOLIDAYS) == expected
+
+
+def test_a_bank_holiday_nobody_listed_gives_no_time():
+    assert come_back_at("after the bank holiday", NOW, LONDON) is None
