@@ -149,6 +149,19 @@ def told_before(event: str, text: str) -> bool:
     return bool(re.search(_BEFORE[event], text))
 
 
+# "call me Jo" to "what should we call you?" gives a name; "call me back" or "call me tonight" asks for a call.
+_NOT_A_NAME = (r"back|please|pls|plz|instead|later|l8r|tomorrow|tmrw|today|tonight|on|at|in|when|after|before|asap|"
+               r"now|soon|sometime|some|any|if|mon|monday|tue|tuesday|wed|wednesday|thu|thursday|fri|friday|sat|"
+               r"saturday|sun|sunday|morning|afternoon|evening|this|next|a|an|the|about|to|urgently|pls|x")
+CALLED = (r"(hi |hello |hiya )?(you can |please |pls |just |everyone |people |my friends |they )*(call|calls) me "
+          rf"(?!({_NOT_A_NAME})\b)[a-z]+( [a-z]+)?( please| pls| thanks| thank you| x| is fine| is ok)?")
+
+
+def gives_name(text: str) -> bool:
+    """Whether the words are a name given ("call me Jo"), not a request for a call (text already normalised)."""
+    return bool(re.fullmatch(CALLED, text))
+
+
 def says(command: str, text: str) -> bool:
     """Whether the words bear the command out (text already normalised)."""
     pattern = EVIDENCE.get(command)

@@ -661,3 +661,12 @@ def test_a_life_event_at_a_free_text_question_needs_words_that_tell_it():
     c = at("your_life_detail")
     c.says("never any time for me", "wrong_number", 0.8)
     assert c.events("answer")[0]["question"] == "your_life_detail" and not c.events("opt_out")
+
+
+def test_call_me_and_a_name_is_the_name_not_a_request_for_a_call():
+    c = started()
+    c.says("call me Jo", "human")
+    assert c.asked()["say"] == "q.contact_times" and c.events("answer")[-1]["question"] == "name"
+    c = started()
+    c.says("call me back please", "human")
+    assert c.events("handoff") == [{"event": "handoff", "reason": "asked_for_person"}] and not c.events("answer")
