@@ -110,7 +110,7 @@ def verdict_of(reading, expected) -> str:
     return "right" if str(reading.value) == str(expected) else "misread"
 
 
-def answer_table(answers: list[dict], readings: list) -> tuple[float, int]:
+def answer_table(answers: list[dict], readings: list) -> float:
     """Print per question how its held-out answers were read; the share misread of those labelled."""
     labels = load("answer_values.jsonl")
     per_q: dict[str, Counter] = defaultdict(Counter)
@@ -130,7 +130,7 @@ def answer_table(answers: list[dict], readings: list) -> tuple[float, int]:
     n = sum(total.values())
     print(f"{'all answers':22} {n:4} " + " ".join(f"{total[k]:11}" for k in kinds))
     print(f"left out: {skipped} numbered by a menu in another order than the assessment's")
-    return total["misread"] / n, n
+    return total["misread"] / n
 
 
 def run(model: str) -> bool:
@@ -161,7 +161,7 @@ def run(model: str) -> bool:
     print(f"answers the dialogue model's second net asked \"are you safe?\" about: {asked} "
           f"({asked / len(answers):.1%})")
     print(f"time: {seconds / len(taken) * 1000:.0f} ms per message ({len(taken)} messages)")
-    misread, _ = answer_table(answers, readings[len(commands):])
+    misread = answer_table(answers, readings[len(commands):])
     return verdict(
         {f"commands understood {understood:.1%} >= {TARGET_UNDERSTOOD:.0%}": understood >= TARGET_UNDERSTOOD,
          f"answers taken for a command {rate:.1%} <= {TARGET_ANSWERS_AS_COMMANDS:.0%}":

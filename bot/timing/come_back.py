@@ -6,6 +6,8 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.timing.working_days import WorkingDays
+
 # A part of the day, as the local time a reminder for it goes (quiet hours and the carer's window still apply).
 PARTS = {"morning": time(9, 30), "lunchtime": time(12, 30), "afternoon": time(14, 0), "teatime": time(17, 0),
          "evening": time(18, 30), "tonight": time(19, 0), "tonite": time(19, 0), "night": time(19, 30)}
@@ -47,8 +49,7 @@ def _part(words: str) -> time | None:
     return None
 
 
-def come_back_at(text: str, now: datetime, zone: ZoneInfo,
-                 holidays: frozenset[date] = frozenset()) -> datetime | None:
+def come_back_at(text: str, now: datetime, zone: ZoneInfo, calendar: WorkingDays | None = None) -> datetime | None:
     """The moment the carer asked to be texted again, in UTC; None when their words give no time."""
     words = _words(text)
     local = now.astimezone(zone)
@@ -68,7 +69,7 @@ def come_back_at(text: str, now: datetime, zone: ZoneInfo,
         n = _count(m.group(1))
         day = today + timedelta(days=n * (7 if m.group(2).startswith("week") else 1))
     elif re.search(r"\bafter (the )?(bank holiday|bank hol|bh|holiday|easter|christmas|new year)\b", words):
-        day = _after_holiday(today, holidays, words)
+        day = _after_holiday(today, calendar, words) if calendar else None
     elif "tomorrow" in words:
         day = today + timedelta(days=1)
     elif re.search(r"\b(after the|next) (weekend|week)\b", words):
@@ -90,9 +91,9 @@ def come_back_at(text: str, now: datetime, zone: ZoneInfo,
     return moment.astimezone(ZoneInfo("UTC"))
 
 
-def _after_holiday(today: date, holidays: frozenset[date], words: str) -> date | None:
+def _after_holiday(today: date, calendar: WorkingDays, words: str) -> date | None:
     """The first working day after the coming bank holidays (a run such as Christmas counts as one)."""
-    coming = sorted(d for d in holidays if d >= today)
+    coming = sorted(d for d in calendar.holidays if d >= today)
     if "christmas" in words or "new year" in words:
         coming = [d for d in coming if d.month in (12, 1)]
     elif "easter" in words:
@@ -100,7 +101,7 @@ def _after_holiday(today: date, holidays: frozenset[date], words: str) -> date |
     if not coming:
         return None
     day = coming[0]
-    while day in holidays or day.weekday() >= 5:
+    while not calendar.is_working(day):
         day += timedelta(days=1)
     return day
 

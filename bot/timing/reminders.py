@@ -297,7 +297,7 @@ class Reminders:
         """The carer had to stop: the same gentle schedule brings them back, from the time they asked for if any."""
         if conv.state == "bot" and conv.assessment_status not in ("completed", "ended"):
             first = come_back_at(str(ev.get("when") or ""), now, self.pacing.zone,
-                                 working_days.for_settings(self.settings).holidays) if ev.get("when") else None
+                                 working_days.for_settings(self.settings)) if ev.get("when") else None
             schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now,
                             first=first)
 

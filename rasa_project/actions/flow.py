@@ -186,8 +186,6 @@ class Conversation:
             return "answer" if k == "resume" else k
         if command == "opt_in":
             command = "answer"
-        if self.current == "name" and command == "human" and saying.gives_name(t):
-            return "answer"
         clear = saying.clear_command(t)
         if clear and not (clear == "pause" and self.current == "contact_times"):
             return clear  # "when" is the answer there

@@ -152,7 +152,7 @@ def told_before(event: str, text: str) -> bool:
 # "call me Jo" to "what should we call you?" gives a name; "call me back" or "call me tonight" asks for a call.
 _NOT_A_NAME = (r"back|please|pls|plz|instead|later|l8r|tomorrow|tmrw|today|tonight|on|at|in|when|after|before|asap|"
                r"now|soon|sometime|some|any|if|mon|monday|tue|tuesday|wed|wednesday|thu|thursday|fri|friday|sat|"
-               r"saturday|sun|sunday|morning|afternoon|evening|this|next|a|an|the|about|to|urgently|pls|x")
+               r"saturday|sun|sunday|morning|afternoon|evening|this|next|a|an|the|about|to|urgently|x")
 CALLED = (r"(hi |hello |hiya )?(you can |please |pls |just |everyone |people |my friends |they )*(call|calls) me "
           rf"(?!({_NOT_A_NAME})\b)[a-z]+( [a-z]+)?( please| pls| thanks| thank you| x| is fine| is ok)?")
 
@@ -167,6 +167,8 @@ def says(command: str, text: str) -> bool:
     pattern = EVIDENCE.get(command)
     if command == "pause" and pause_time(text):
         return True
+    if command == "human" and gives_name(text):
+        return False
     return pattern is None or bool(re.search(pattern, text))
 
 

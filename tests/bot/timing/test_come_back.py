@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.timing.come_back import come_back_at
+from bot.timing.working_days import WorkingDays
 
 LONDON = ZoneInfo("Europe/London")
 # Thursday 26 November 2026, 10:00 in London (UTC in winter).
@@ -66,7 +67,7 @@ HOLIDAYS = frozenset({date(2026, 12, 25), date(2026, 12, 28), date(2027, 1, 1), 
      datetime(2027, 3, 30, 9, tzinfo=timezone.utc)),  # British Summer Time by then
 ])
 def test_after_a_bank_holiday_is_the_next_working_day(words, now, expected):
-    assert come_back_at(words, now, LONDON, HOLIDAYS) == expected
+    assert come_back_at(words, now, LONDON, WorkingDays(HOLIDAYS, LONDON)) == expected
 
 
 def test_a_bank_holiday_nobody_listed_gives_no_time():
