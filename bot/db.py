@@ -71,11 +71,12 @@ def insert_now(session: Session, row, unless_taken: str | None = None) -> bool:
 
 def make_engine(url: str) -> Engine:
     """Create the engine; SQLite gets WAL and a busy timeout so threads can share it."""
+    # hide_parameters: a statement's values are carers' numbers and words, and its errors reach the logs.
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _record):
@@ -89,7 +90,7 @@ def make_engine(url: str) -> Engine:
     # No ping before every checkout: it is a round trip on every unit of work, three on each reply. A
     # connection found dead (PostgreSQL restarted) invalidates the whole pool at once; the unit of work
     # that met it is retried (Database.run) or fails into the caller's own retry (workers, Twilio).
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, hide_parameters=True)
 
 
 class Database:

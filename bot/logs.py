@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import IO
 
 PHONE = re.compile(r"(?<![\w+])(\+?\d{10,15}|0\d{3,4} ?\d{3} ?\d{3,4})(?!\w)")
 
@@ -19,13 +20,25 @@ class Redact(logging.Filter):
         return True
 
 
+class RedactingFormatter(logging.Formatter):
+    """Mask numbers in the whole formatted line: a traceback can quote what the message did not."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return PHONE.sub("[number]", super().format(record))
+
+
+def handler(stream: IO[str] | None = None) -> logging.Handler:
+    """The gateway's one log handler: each record masked, then the whole line masked again."""
+    made = logging.StreamHandler(stream)
+    made.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    made.addFilter(Redact())
+    return made
+
+
 def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
-    if not any(isinstance(f, Redact) for h in root.handlers for f in h.filters):
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        handler.addFilter(Redact())
-        root.addHandler(handler)
+    if not any(isinstance(h.formatter, RedactingFormatter) for h in root.handlers):
+        root.addHandler(handler())
     root.setLevel(level)
     # twilio-python logs request bodies (numbers, text) at INFO and DEBUG.
     logging.getLogger("twilio").setLevel(logging.WARNING)

@@ -126,7 +126,7 @@ def erase_tracker(settings, senders: list[str]) -> bool:
         log.warning("RASA_TRACKER_DB_URL not set: rasa tracker not erased")
         return False
     try:
-        engine = create_engine(settings.rasa_tracker_db_url)
+        engine = create_engine(settings.rasa_tracker_db_url, hide_parameters=True)
         try:
             with engine.begin() as conn:
                 for sender in senders:

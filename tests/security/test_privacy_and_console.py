@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
 
+from bot import logs as logs_mod
 from bot.config import Settings
 from bot.messaging.worker import Dispatcher
 
@@ -74,3 +76,26 @@ def test_production_mode_refuses_to_start_without_its_secrets(env, refused):
             create_app(settings=settings)
     else:
         create_app(settings=settings)
+
+
+def test_a_database_fault_mid_webhook_logs_neither_the_number_nor_the_words(app, phone, services):
+    from sqlalchemy import text
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the fault is logged, not raised
+    lines = io.StringIO()
+    written = logs_mod.handler(lines)  # the gateway's own handler, formatting every line as it would
+    logging.getLogger().addHandler(written)
+
+    with services.db.engine.begin() as conn:  # the table goes away under a running gateway
+        conn.execute(text("ALTER TABLE messages RENAME TO messages_gone"))
+    try:
+        response = phone(NUMBERS[0]).send(WORDS[2])
+    finally:
+        logging.getLogger().removeHandler(written)
+        with services.db.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE messages_gone RENAME TO messages"))
+    assert response.status_code >= 500  # Twilio is told it failed, and its fallback or retry applies
+    logs = lines.getvalue()
+    assert "Traceback" in logs and "messages" in logs  # the scan saw the fault's own traceback
+    for secret in [NUMBERS[0], NUMBERS[0].lstrip("+"), WORDS[2]]:
+        assert secret not in logs
