@@ -6,6 +6,7 @@ import argparse
 import getpass
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -27,6 +28,11 @@ def web(settings: Settings, port: int, workers: int) -> None:
     args = [sys.executable, "-m", "gunicorn", "--bind", f"0.0.0.0:{port}", "--workers", str(workers),
             "--threads", "8", "--access-logfile", "-", "--access-logformat", '%(m)s %(U)s %(s)s %(M)sms',
             "webhooks.wsgi:app"]
+    if not settings.secret_key:
+        # One random key for all the workers: each making its own would sign a worker out on the next.
+        logging.getLogger("carertext.web").warning(
+            "SECRET_KEY not set: a random key is used, and sign-ins end when the gateway restarts")
+        os.environ["SECRET_KEY"] = secrets.token_urlsafe(32)
     os.execv(sys.executable, args)
 
 

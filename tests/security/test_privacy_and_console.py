@@ -99,3 +99,24 @@ def test_a_database_fault_mid_webhook_logs_neither_the_number_nor_the_words(app,
     assert "Traceback" in logs and "messages" in logs  # the scan saw the fault's own traceback
     for secret in [NUMBERS[0], NUMBERS[0].lstrip("+"), WORDS[2]]:
         assert secret not in logs
+
+
+@pytest.mark.parametrize("key", ["dev-only-not-secret", "a key someone guessed"])
+def test_a_console_cookie_signed_with_a_known_key_is_refused_without_secret_key(services, key):
+    from flask import Flask
+
+    from bot.duty import staff
+    from tests.bot.duty.test_handoff import make_worker
+    from webhooks import create_app
+
+    admin = make_worker(services, email="admin@council.example", role=staff.ADMIN)
+    with services.db.session() as s:
+        version = s.get(staff.Worker, admin).session_version
+    app = create_app(settings=services.settings.with_(secret_key=""), services=services)
+    forger = Flask("forger")
+    forger.config["SECRET_KEY"] = key
+    cookie = forger.session_interface.get_signing_serializer(forger).dumps({"w": admin, "v": version})
+    client = app.test_client()
+    client.set_cookie("session", cookie)
+    response = client.get("/console/staff")
+    assert response.status_code == 302 and "/console/login" in response.headers["Location"]
