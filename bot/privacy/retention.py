@@ -18,7 +18,7 @@ log = logging.getLogger("carertext.retention")
 
 
 def erase_expired(services, limit: int = 500) -> int:
-    """Erase carers whose case closed more than RETENTION_DAYS ago; finish left-over erasures. Returns erased."""
+    """Erase carers whose case closed more than RETENTION_DAYS ago; finish left-over erasures; return how many."""
     now = services.clock.now()
     cutoff = now - timedelta(days=services.settings.retention_days)
     open_case = select(Handoff.carer_id).where(Handoff.state != "closed")
@@ -29,8 +29,13 @@ def erase_expired(services, limit: int = 500) -> int:
                    func.coalesce(Carer.last_inbound_at, Carer.created_at) < cutoff)
             .order_by(Carer.id).limit(limit)
         ))
+    failed = 0
     for carer_id in due:
-        erasure.erase_carer(services, carer_id, actor="retention", reason="retention")
+        try:
+            erasure.erase_carer(services, carer_id, actor="retention", reason="retention")
+        except Exception as exc:  # one carer's failure must not leave every later carer unerased
+            failed += 1
+            log.error("retention could not erase carer id=%s: %s", carer_id, type(exc).__name__)
     with services.db.session() as session:
         # A goodbye that never settled must not keep the number; a tracker that was down is retried.
         for carer in session.scalars(select(Carer).where(Carer.erased_at.is_not(None), Carer.phone.is_not(None),
@@ -40,5 +45,5 @@ def erase_expired(services, limit: int = 500) -> int:
             senders = [s for s in (tally.rasa_senders or "").split(",") if s]
             tally.tracker_erased = erasure.erase_tracker(services.settings, senders)
     if due:
-        log.info("retention erased %s carers", len(due))
-    return len(due)
+        log.info("retention erased %s carers, %s failed and are tried again tomorrow", len(due) - failed, failed)
+    return len(due) - failed

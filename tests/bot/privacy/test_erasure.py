@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from bot.council import broadcasts
 from bot.privacy import erasure, retention
 from bot.models import Answer, Carer, Handoff, Message
-from bot.duty.staff import AuditEntry, EligibilityDecision, create_worker
+from bot.duty.staff import AuditEntry, EligibilityDecision, audit, create_worker
 from bot.messaging.worker import Dispatcher
 
 SECRET = "my husband hits me when he drinks"
@@ -158,7 +158,8 @@ def test_delete_my_data_through_rasa_erases_everywhere_after_the_goodbye(setting
     from webhooks import create_app
 
     tracker = "sqlite:///" + rasa_server.env["RASA_TRACKER_DB"]
-    live = services_mod.build(settings.with_(rasa_url=rasa_server.url, rasa_tracker_db_url=tracker),
+    live = services_mod.build(settings.with_(rasa_url=rasa_server.url, rasa_token=rasa_server.token,
+                                             rasa_tracker_db_url=tracker),
                               clock=SystemClock())
     dispatcher = Dispatcher(live, threads=1, poll_seconds=0.1).start()
     try:
@@ -186,3 +187,35 @@ def test_delete_my_data_through_rasa_erases_everywhere_after_the_goodbye(setting
     finally:
         dispatcher.stop()
         live.db.engine.dispose()
+
+
+def test_an_audit_line_that_names_the_number_is_masked_and_erasure_still_succeeds(services, seeded):
+    carer_id, _ = seeded
+    with services.db.session() as s:
+        audit(s, services.clock.now(), None, "phoned_carer", carer_id=carer_id, detail="rang " + NUMBER + " back")
+    assert erasure.erase_carer(services, carer_id, actor="staff:1") is True
+    after = dump(services.db.url)
+    assert NUMBER.lstrip("+") not in after and "rang [number] back" in after  # kept, and kept anonymous
+
+
+def test_retention_carries_on_past_a_carer_it_cannot_erase(services, phone, clock):
+    services.settings = services.settings.with_(retention_days=30)
+    for number in ("+447700900421", "+447700900422"):
+        phone(number).send("words of " + number)
+    Dispatcher(services).run_once()
+    with services.db.session() as s:
+        stuck = s.scalars(select(Carer.id).where(Carer.phone == "+447700900421")).one()
+    with services.db.engine.begin() as conn:  # the database itself refuses to change that one carer
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("CREATE FUNCTION refuse_carer() RETURNS trigger LANGUAGE plpgsql AS "
+                              "$$ BEGIN RAISE EXCEPTION 'refused'; END $$"))
+            conn.execute(text(f"CREATE TRIGGER refuse_carer BEFORE UPDATE ON carers FOR EACH ROW "
+                              f"WHEN (OLD.id = {stuck}) EXECUTE FUNCTION refuse_carer()"))
+        else:
+            conn.execute(text(f"CREATE TRIGGER refuse_carer BEFORE UPDATE ON carers WHEN OLD.id = {stuck} "
+                              f"BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+    clock.advance(days=31)
+    assert retention.erase_expired(services) == 1
+    everything = dump(services.db.url)
+    assert "words of +447700900422" not in everything  # the carer after the failure was still erased
+    assert "447700900421" in everything  # and the one that failed is tried again on the next run
