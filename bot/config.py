@@ -95,6 +95,8 @@ class Settings:
     rate_limit_backlog_seconds: float = 600.0
     # Rasa's SQL tracker store (SQLAlchemy URL), so an erasure can delete a carer's dialogue events.
     rasa_tracker_db_url: str = ""
+    # Rasa's HTTP API token (`rasa run --auth-token`): without it anyone who reaches Rasa reads trackers.
+    rasa_token: str = ""
     # A console sign-in lasts this long (hours) before the worker signs in again.
     console_session_hours: float = 12.0
     # Broadcasts leave each sender (SMS number, WhatsApp sender or Messaging Service) at most this fast.
@@ -153,6 +155,7 @@ class Settings:
         """Refuse to start in production mode with secret defaults."""
         if not self.production:
             return
-        missing = [n for n in ("secret_key", "twilio_auth_token") if not getattr(self, n)]
+        missing = [n for n in ("secret_key", "twilio_auth_token", "rasa_token", "rasa_tracker_db_url")
+                   if not getattr(self, n)]
         if missing:
             raise RuntimeError("production mode needs " + ", ".join(m.upper() for m in missing))

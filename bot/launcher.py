@@ -31,6 +31,9 @@ def run_all(root: Path) -> None:
     port = env.setdefault("PORT", "5000")
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     env.setdefault("RASA_URL", "http://127.0.0.1:" + env.get("RASA_PORT", "5005"))
+    # Rasa and the action server answer only calls that carry these, even from this machine's other users.
+    env.setdefault("RASA_TOKEN", secrets.token_urlsafe(24))
+    env.setdefault("ACTIONS_TOKEN", secrets.token_urlsafe(24))
     local_twilio = not env.get("TWILIO_AUTH_TOKEN")
     procs: list[tuple[str, subprocess.Popen]] = []
     py = sys.executable

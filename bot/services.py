@@ -58,7 +58,7 @@ def build(settings: Settings, *, clock: Clock | None = None, rasa: DialogueModel
     # Outside parties, each behind a small interface.
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
-    rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+    rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_token)
     sender = sender or TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token,
                                     settings.twilio_api_base_url)
     mailer = mailer or (SmtpMailer(settings.smtp_url, settings.alert_email_from) if settings.smtp_url else None)

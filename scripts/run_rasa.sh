@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start the Rasa server (REST channel + HTTP API) on ${RASA_PORT:-5005} with the current model.
 # RASA_LOCK_STORE=redis (with REDIS_HOST, REDIS_PORT) uses endpoints.redis.yml instead of endpoints.yml.
+# It listens on RASA_INTERFACE (loopback unless set); RASA_TOKEN guards its HTTP API, ACTIONS_TOKEN the action server.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${RASA_VENV:-$ROOT/.venv-rasa}"
@@ -20,12 +21,15 @@ else
   fi
 fi
 export ACTIONS_URL="${ACTIONS_URL:-http://127.0.0.1:${ACTIONS_PORT:-5055}/webhook}"
+export ACTIONS_TOKEN="${ACTIONS_TOKEN:-}"
+AUTH=()
+if [[ -n "${RASA_TOKEN:-}" ]]; then AUTH=(--auth-token "$RASA_TOKEN"); fi
 ENDPOINTS="$ROOT/rasa_project/endpoints.yml"
 if [[ "${RASA_LOCK_STORE:-memory}" == "redis" ]]; then
   export REDIS_HOST="${REDIS_HOST:-127.0.0.1}" REDIS_PORT="${REDIS_PORT:-6379}"
   ENDPOINTS="$ROOT/rasa_project/endpoints.redis.yml"
 fi
 cd "$ROOT/rasa_project"
-exec "$VENV/bin/python" "$ROOT/scripts/rasa_cli.py" run --enable-api \
-  --port "${RASA_PORT:-5005}" --model "$MODEL" --endpoints "$ENDPOINTS" \
-  --credentials credentials.yml "$@"
+exec "$VENV/bin/python" "$ROOT/scripts/rasa_cli.py" run --enable-api "${AUTH[@]}" \
+  --interface "${RASA_INTERFACE:-127.0.0.1}" --port "${RASA_PORT:-5005}" --model "$MODEL" \
+  --endpoints "$ENDPOINTS" --credentials credentials.yml "$@"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -28,8 +29,10 @@ class RasaServer:
         self.port = free_port()
         self.actions_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.token, self.actions_token = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         self.env = dict(os.environ, RASA_PORT=str(self.port), ACTIONS_PORT=str(self.actions_port),
-                        RASA_TRACKER_DB=str(workdir / "rasa_tracker.db"), RASA_LOG_LEVEL="WARNING")
+                        RASA_TRACKER_DB=str(workdir / "rasa_tracker.db"), RASA_LOG_LEVEL="WARNING",
+                        RASA_TOKEN=self.token, ACTIONS_TOKEN=self.actions_token)
         self.env.pop("RASA_TRACKER_URL", None)
         self.env.update(tracker_env or {})
         self.procs: dict[str, subprocess.Popen] = {}
@@ -48,7 +51,7 @@ class RasaServer:
             if self.procs["rasa"].poll() is not None:
                 raise RuntimeError("rasa exited:\n" + (self.workdir / "rasa.log").read_text()[-3000:])
             try:
-                status = requests.get(self.url + "/status", timeout=2)
+                status = requests.get(self.url + "/status", params={"token": self.token}, timeout=2)
                 if status.status_code == 200 and status.json().get("model_file"):
                     return self
             except requests.RequestException:

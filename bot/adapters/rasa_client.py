@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from bot.adapters.http import HttpFailed, KeepAliveClient
 
@@ -22,14 +23,21 @@ class DialogueModel(Protocol):
 class RasaClient:
     """Talks to `rasa run --enable-api` over its REST channel and HTTP API."""
 
-    def __init__(self, base_url: str, timeout: float = 20.0):
+    def __init__(self, base_url: str, timeout: float = 20.0, token: str = ""):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.http = KeepAliveClient(timeout)
+        self.token = token
+
+    def _url(self, path: str) -> str:
+        # Rasa checks the token on its HTTP API; its REST channel takes none and is kept off the network.
+        if not self.token or path.startswith("/webhooks/"):
+            return self.base_url + path
+        return self.base_url + path + ("&" if "?" in path else "?") + urlencode({"token": self.token})
 
     def _call(self, method: str, path: str, payload: dict | None = None, timeout: float | None = None) -> Any:
         try:
-            response = self.http.request(method, self.base_url + path, json=payload, timeout=timeout)
+            response = self.http.request(method, self._url(path), json=payload, timeout=timeout)
         except HttpFailed as exc:
             raise RasaUnavailable(str(exc)) from None
         if response.status >= 300:
@@ -81,6 +89,6 @@ class RasaClient:
 
     def healthy(self) -> bool:
         try:
-            return self.http.request("GET", self.base_url + "/status", timeout=3).status == 200
+            return self.http.request("GET", self._url("/status"), timeout=3).status == 200
         except HttpFailed:
             return False

@@ -19,12 +19,25 @@ def live(settings, rasa_server, twilio, clock):
     """The gateway's services wired to the real Rasa server, with worker threads running."""
     from bot.timing.clock import SystemClock
 
-    built = services_mod.build(settings.with_(rasa_url=rasa_server.url, apology_after_seconds=2.0),
-                               clock=SystemClock())
+    built = services_mod.build(settings.with_(rasa_url=rasa_server.url, rasa_token=rasa_server.token,
+                                              apology_after_seconds=2.0), clock=SystemClock())
     dispatcher = Dispatcher(built, threads=2, poll_seconds=0.2).start()
     yield built
     dispatcher.stop()
     built.db.engine.dispose()
+
+
+def test_rasa_and_the_action_server_refuse_a_caller_without_the_token(rasa_server):
+    import requests
+
+    tracker = rasa_server.url + "/conversations/someone/tracker"
+    assert requests.get(tracker, timeout=10).status_code == 401
+    assert requests.get(tracker, params={"token": "guessed"}, timeout=10).status_code == 401
+    assert requests.get(tracker, params={"token": rasa_server.token}, timeout=10).status_code == 200
+    actions = f"http://127.0.0.1:{rasa_server.actions_port}/webhook"
+    call = {"next_action": "action_session_start", "sender_id": "someone", "tracker": {}, "domain": {}}
+    assert requests.post(actions, json=call, timeout=10).status_code == 401
+    assert requests.post(actions, json=call, params={"token": "guessed"}, timeout=10).status_code == 401
 
 
 @pytest.fixture

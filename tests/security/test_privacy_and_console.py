@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.messaging.worker import Dispatcher
 
 NUMBERS = ["+447700900501", "+447700900502"]
+RASA = {"RASA_TOKEN": "r" * 32, "RASA_TRACKER_DB_URL": "sqlite://"}
 WORDS = ["My mum has dementia and the days are long", "Contact me after 7 please", "zebra-unique-words"]
 
 
@@ -61,10 +62,11 @@ def test_session_cookies_are_http_only_lax_and_secure_on_https(services, base, s
 
 
 @pytest.mark.parametrize("env, refused", [
-    ({"PRODUCTION": "1"}, "SECRET_KEY, TWILIO_AUTH_TOKEN"),
-    ({"PRODUCTION": "1", "SECRET_KEY": "s" * 32}, "TWILIO_AUTH_TOKEN"),
-    ({"PRODUCTION": "1", "TWILIO_AUTH_TOKEN": "t" * 32}, "SECRET_KEY"),
-    ({"PRODUCTION": "1", "SECRET_KEY": "s" * 32, "TWILIO_AUTH_TOKEN": "t" * 32}, None),
+    ({"PRODUCTION": "1"}, "SECRET_KEY, TWILIO_AUTH_TOKEN, RASA_TOKEN, RASA_TRACKER_DB_URL"),
+    ({"PRODUCTION": "1", "SECRET_KEY": "s" * 32, **RASA}, "TWILIO_AUTH_TOKEN"),
+    ({"PRODUCTION": "1", "TWILIO_AUTH_TOKEN": "t" * 32, **RASA}, "SECRET_KEY"),
+    ({"PRODUCTION": "1", "SECRET_KEY": "s" * 32, "TWILIO_AUTH_TOKEN": "t" * 32}, "RASA_TOKEN, RASA_TRACKER_DB_URL"),
+    ({"PRODUCTION": "1", "SECRET_KEY": "s" * 32, "TWILIO_AUTH_TOKEN": "t" * 32, **RASA}, None),
     ({}, None),
 ])
 def test_production_mode_refuses_to_start_without_its_secrets(env, refused):
