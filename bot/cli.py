@@ -6,12 +6,11 @@ import argparse
 import getpass
 import logging
 import os
-import secrets
 import signal
 import sys
 import threading
 
-from bot.config import ROOT, Settings
+from bot.config import ROOT, Settings, random_secret_key
 from bot.logs import configure_logging
 
 
@@ -30,9 +29,7 @@ def web(settings: Settings, port: int, workers: int) -> None:
             "webhooks.wsgi:app"]
     if not settings.secret_key:
         # One random key for all the workers: each making its own would sign a worker out on the next.
-        logging.getLogger("carertext.web").warning(
-            "SECRET_KEY not set: a random key is used, and sign-ins end when the gateway restarts")
-        os.environ["SECRET_KEY"] = secrets.token_urlsafe(32)
+        os.environ["SECRET_KEY"] = random_secret_key()
     os.execv(sys.executable, args)
 
 

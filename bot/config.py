@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
+import secrets
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -11,6 +14,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@functools.cache
+def random_secret_key() -> str:
+    """One random console key for this process, when SECRET_KEY is not set."""
+    # A fixed fallback would be published with the code, so anyone could forge a console sign-in.
+    logging.getLogger("carertext.web").warning(
+        "SECRET_KEY not set: a random key is used, and sign-ins end when the gateway restarts")
+    return secrets.token_urlsafe(32)
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,17 @@ from typing import IO
 PHONE = re.compile(r"(?<![\w+])(\+?\d{10,15}|0\d{3,4} ?\d{3} ?\d{3,4})(?!\w)")
 
 
+def mask(text: str) -> str:
+    """Replace anything that looks like a phone number."""
+    return PHONE.sub("[number]", text)
+
+
 class Redact(logging.Filter):
     """A last net: mask anything that looks like a phone number, even in a library's message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = PHONE.sub("[number]", message)
+        masked = mask(message)
         if masked != message:
             record.msg, record.args = masked, None
         return True
@@ -24,7 +29,7 @@ class RedactingFormatter(logging.Formatter):
     """Mask numbers in the whole formatted line: a traceback can quote what the message did not."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return PHONE.sub("[number]", super().format(record))
+        return mask(super().format(record))
 
 
 def handler(stream: IO[str] | None = None) -> logging.Handler:

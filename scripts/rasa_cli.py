@@ -24,13 +24,14 @@ warnings.filterwarnings("ignore", message=".*sqlalchemy.*", category=UserWarning
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
-
 def guard_action_server() -> None:
-    """Make rasa_sdk's app refuse a call whose token is not ACTIONS_TOKEN."""
+    """Make rasa_sdk's app refuse a call whose token is not ACTIONS_TOKEN, when that is set."""
     from rasa_sdk import endpoint
     from sanic import response
 
     token, make_app = os.environ.get("ACTIONS_TOKEN", ""), endpoint.create_app
+    if not token:
+        return
 
     def create_app(*args, **kwargs):
         app = make_app(*args, **kwargs)
@@ -42,8 +43,7 @@ def guard_action_server() -> None:
 
         return app
 
-    if token:
-        endpoint.create_app = create_app
+    endpoint.create_app = create_app
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ mkdir -p "$MODELS"
 
 HASH="$(cd "$PROJECT" && find . -type f \
   -not -path './models/*' -not -path './.rasa/*' -not -path '*/__pycache__/*' -not -path './tests/*' \
-  -not -name '*.pyc' -not -name '*.db' -not -name 'endpoints*.yml' -not -name 'credentials.yml' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)"
+  -not -name '*.pyc' -not -name '*.db' -not -name 'endpoints*.yml' -not -name 'credentials.yml' \
+  | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)"
 MODEL="$MODELS/$HASH.tar.gz"
 
 if [[ ! -f "$MODEL" ]]; then

@@ -37,6 +37,10 @@ class RasaServer:
         self.env.update(tracker_env or {})
         self.procs: dict[str, subprocess.Popen] = {}
 
+    def settings_for(self, settings, **changes):
+        """The gateway's settings pointed at this server, with its token."""
+        return settings.with_(rasa_url=self.url, rasa_token=self.token, **changes)
+
     def _spawn(self, name: str, script: str) -> None:
         log = open(self.workdir / f"{name}.log", "ab")
         self.procs[name] = subprocess.Popen([str(ROOT / "scripts" / script)], env=self.env, cwd=ROOT,

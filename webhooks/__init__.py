@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-import logging
-import secrets
-
 from flask import Flask
 
 from bot import services as services_mod
-from bot.config import Settings
+from bot.config import Settings, random_secret_key
 from bot.logs import configure_logging
 from webhooks.security import HEADERS, cookie_flags
-
-log = logging.getLogger("carertext.web")
 
 
 def create_app(settings: Settings | None = None, services=None) -> Flask:
@@ -25,7 +19,7 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
     app = Flask(__name__)
     app.config["SETTINGS"] = settings
     app.config["SERVICES"] = services
-    app.config["SECRET_KEY"] = settings.secret_key or _process_key()
+    app.config["SECRET_KEY"] = settings.secret_key or random_secret_key()
     # Twilio's longest form is far under this; a bigger body is refused before it is parsed.
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024
 
@@ -41,13 +35,6 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
     app.config.update(cookie_flags(settings))
     app.after_request(_security_headers)
     return app
-
-
-@functools.cache
-def _process_key() -> str:
-    # A fixed fallback would be published with the code, so anyone could forge a console sign-in.
-    log.warning("SECRET_KEY not set: a random key is used, and sign-ins end when the gateway restarts")
-    return secrets.token_urlsafe(32)
 
 
 def _security_headers(response):

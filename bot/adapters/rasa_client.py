@@ -27,13 +27,13 @@ class RasaClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.http = KeepAliveClient(timeout)
-        self.token = token
+        self.token_query = urlencode({"token": token}) if token else ""
 
     def _url(self, path: str) -> str:
         # Rasa checks the token on its HTTP API; its REST channel takes none and is kept off the network.
-        if not self.token or path.startswith("/webhooks/"):
+        if not self.token_query or path.startswith("/webhooks/"):
             return self.base_url + path
-        return self.base_url + path + ("&" if "?" in path else "?") + urlencode({"token": self.token})
+        return self.base_url + path + ("&" if "?" in path else "?") + self.token_query
 
     def _call(self, method: str, path: str, payload: dict | None = None, timeout: float | None = None) -> Any:
         try:

@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.logs import PHONE
+from bot.logs import mask
 from bot.timing.clock import as_utc
 from bot.models import Base
 
@@ -208,7 +208,7 @@ def audit(session: Session, now, worker: Worker | None, action: str, *, carer_id
           handoff_id: int | None = None, detail: str | None = None) -> None:
     """Append one line to the audit log, in the same transaction as what it records."""
     # A number in the detail would make the line unerasable: the log is append-only, so mask it first.
-    detail = PHONE.sub("[number]", detail)[:200] if detail else None
+    detail = mask(detail)[:200] if detail else None
     session.add(AuditEntry(at=now, worker_id=worker.id if worker is not None else None, action=action[:48],
                            carer_id=carer_id, handoff_id=handoff_id, detail=detail))
 

@@ -44,6 +44,7 @@ def erase_expired(services, limit: int = 500) -> int:
         for tally in session.scalars(select(erasure.Erasure).where(erasure.Erasure.tracker_erased.is_(False))):
             senders = [s for s in (tally.rasa_senders or "").split(",") if s]
             tally.tracker_erased = erasure.erase_tracker(services.settings, senders)
+    erased = len(due) - failed
     if due:
-        log.info("retention erased %s carers, %s failed and are tried again tomorrow", len(due) - failed, failed)
-    return len(due) - failed
+        log.info("retention erased %s carers, %s failed and are tried again tomorrow", erased, failed)
+    return erased

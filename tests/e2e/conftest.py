@@ -12,7 +12,7 @@ from tests.e2e.chat import Chat
 @pytest.fixture
 def live(settings, rasa_server, twilio, clock):
     """The gateway wired to the real Rasa server, on the test's FakeClock."""
-    built = services_mod.build(settings.with_(rasa_url=rasa_server.url, rasa_token=rasa_server.token), clock=clock)
+    built = services_mod.build(rasa_server.settings_for(settings), clock=clock)
     dispatcher = Dispatcher(built, threads=2, poll_seconds=0.2).start()
     yield built
     dispatcher.stop()

@@ -19,8 +19,7 @@ def live(settings, rasa_server, twilio, clock):
     """The gateway's services wired to the real Rasa server, with worker threads running."""
     from bot.timing.clock import SystemClock
 
-    built = services_mod.build(settings.with_(rasa_url=rasa_server.url, rasa_token=rasa_server.token,
-                                              apology_after_seconds=2.0), clock=SystemClock())
+    built = services_mod.build(rasa_server.settings_for(settings, apology_after_seconds=2.0), clock=SystemClock())
     dispatcher = Dispatcher(built, threads=2, poll_seconds=0.2).start()
     yield built
     dispatcher.stop()

@@ -158,8 +158,7 @@ def test_delete_my_data_through_rasa_erases_everywhere_after_the_goodbye(setting
     from webhooks import create_app
 
     tracker = "sqlite:///" + rasa_server.env["RASA_TRACKER_DB"]
-    live = services_mod.build(settings.with_(rasa_url=rasa_server.url, rasa_token=rasa_server.token,
-                                             rasa_tracker_db_url=tracker),
+    live = services_mod.build(rasa_server.settings_for(settings, rasa_tracker_db_url=tracker),
                               clock=SystemClock())
     dispatcher = Dispatcher(live, threads=1, poll_seconds=0.1).start()
     try:
