@@ -455,7 +455,8 @@ class Conversations:
             return None
         conv.state = "bot"
         if SAFE.search(words):
-            self._say(session, carer, conv, msg, "safety_check_safe")
+            # Part of the safety exchange, like the question: the dialogue's own reply still follows, once.
+            self._say(session, carer, conv, msg, "safety_check_safe", kind="crisis")
             return "/repeat"  # the question they were on, asked again
         return text  # they moved on: their message is an answer or a command like any other
 

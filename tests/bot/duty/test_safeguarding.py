@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from datetime import datetime, timezone
 
-from bot.models import Conversation, Handoff
+from bot.models import Conversation, Handoff, Message
 from bot.duty.safeguarding import Tier, screen
 from bot.messaging.worker import Dispatcher
 
@@ -279,6 +279,10 @@ def test_strain_asks_if_they_are_safe_and_carries_on_when_they_are(phone, servic
     replies = carer_texts(phone, services, twilio, number, "yes I'm safe")
     assert "carry on" in replies[0]
     assert [t for _, t, _ in rasa.seen] == ["/repeat"]  # the question they were on, asked again
+    with services.db.session() as s:
+        answer = s.scalar(select(Message).where(Message.body == "yes I'm safe"))
+        kinds = list(s.scalars(select(Message.kind).where(Message.in_reply_to_id == answer.id).order_by(Message.id)))
+    assert kinds == ["crisis", "reply"]  # the thank-you belongs to the safety exchange; the question once
     carer_texts(phone, services, twilio, number, "about 40 hours")
     assert [t for _, t, _ in rasa.seen][-1] == "about 40 hours"  # the assessment goes on
 
