@@ -1,4 +1,4 @@
-"""Broadcasts through bot/council/broadcasts.py: a large audience, paced at a set rate, and the top rate with no limit.
+"""Broadcasts through bot/council/broadcasts/: a large audience, paced at a set rate, and the top rate with no limit.
 
 One database of consenting SMS carers (100,000 in the full run), four measurements:
 1. the console's preview and the scheduler's start of a broadcast to all of them;

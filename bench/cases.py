@@ -353,7 +353,7 @@ def long_conversation(ctx: Context) -> list[Row]:
 # -- broadcast pacing --------------------------------------------------------------------------------
 
 def broadcast(ctx: Context) -> list[Row]:
-    """A broadcast to broadcast_audience carers through bot/council/broadcasts.py: bench/broadcast_pacing.py."""
+    """A broadcast to broadcast_audience carers through bot/council/broadcasts/: bench/broadcast_pacing.py."""
     from bench.broadcast_pacing import broadcast as run
 
     return run(ctx)
