@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -13,12 +11,7 @@ from pathlib import Path
 import requests
 
 from bot.config import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bot.launcher import free_port, stop_group
 
 
 class RasaServer:
@@ -69,14 +62,8 @@ class RasaServer:
 
     def _stop(self, name: str) -> None:
         proc = self.procs.get(name)
-        if proc is None or proc.poll() is not None:
-            return
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+        if proc is not None:
+            stop_group(proc, grace=20)
 
     def stop(self) -> None:
         for name in list(self.procs):

@@ -22,7 +22,7 @@ from bot.timing.clock import SystemClock
 from bot.config import ROOT
 from bot.models import Message
 from bot.messaging.worker import Dispatcher
-from tests.rasa_server import free_port
+from bot.launcher import free_port
 
 
 def wait_until(condition, timeout: float, what: str):

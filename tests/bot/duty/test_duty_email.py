@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot import services as services_mod
 from bot.models import Handoff, Message
 from bot.messaging.worker import Dispatcher
-from tests.rasa_server import free_port
+from bot.launcher import free_port
 
 CARER = "+447700900731"
 DUTY = ["duty.team@council.example.gov.uk", "manager@council.example.gov.uk"]
