@@ -1,10 +1,9 @@
-"""The Twilio webhooks: signed, stored before the answer, duplicates ignored, statuses never go back."""
+"""The Twilio webhooks: stored before the answer, duplicates ignored, statuses never go back."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from twilio.request_validator import RequestValidator
 
 from bot.models import Carer, Message
 from bot.messaging.worker import Dispatcher
@@ -23,28 +22,6 @@ def test_signed_message_is_stored_and_answered_with_empty_twiml(phone, services)
     with services.db.session() as s:
         msg = s.scalars(select(Message)).one()
         assert (msg.direction, msg.body, msg.state, msg.channel) == ("in", "hello", "pending", "sms")
-
-
-def test_forged_or_missing_signature_is_refused_and_nothing_stored(phone, services):
-    p = phone()
-    assert p.send("hello", signature="bm90IGEgc2lnbmF0dXJl").status_code == 403
-    form = p.form("hello")
-    assert p.client.post("/webhooks/twilio/messages", data=form).status_code == 403
-    assert count(services) == 0
-
-
-def test_signature_for_another_url_is_refused(phone, services, settings):
-    p = phone()
-    form = p.form("hello")
-    validator = RequestValidator(settings.twilio_auth_token)
-    wrong = validator.compute_signature("http://internal:5000/webhooks/twilio/messages", form)
-    assert p.post_form(form, signature=wrong).status_code == 403
-    assert count(services) == 0
-
-
-def test_wrong_account_is_refused(phone, services):
-    assert phone().send("hello", AccountSid="AC" + "9" * 32).status_code == 403
-    assert count(services) == 0
 
 
 def test_extra_fields_are_accepted(phone, services):
