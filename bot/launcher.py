@@ -76,6 +76,10 @@ def run_all(root: Path) -> None:
     start("scheduler", [py, "-m", "bot.cli", "scheduler"])
 
     def stop(*_args) -> None:
+        # Signal every process first, so they wind down together rather than one grace period each.
+        for _name, proc in reversed(procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
         for _name, proc in reversed(procs):
             stop_group(proc)
         sys.exit(0)
