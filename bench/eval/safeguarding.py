@@ -20,7 +20,7 @@ MAX_FALSE_ALARMS = 0.02
 MAX_P95_MS = 25.0
 # Floors under today's measured figures: below one of these, a change made understanding worse and
 # `make eval` (and so `make test`) fails. Raise them as the figures improve; never lower them to pass.
-FLOOR_RISK_RECALL = 0.87
+FLOOR_RISK_RECALL = 0.89
 FLOOR_FALSE_ALARMS = 0.025
 
 

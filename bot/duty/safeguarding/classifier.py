@@ -26,8 +26,8 @@ CATEGORIES = ("none", "suicide_self_harm", "cared_for_self_risk", "harm_by_carer
 TIERS = TIER_ORDER
 # The head's bar for each tier, set by five-fold cross-validation on the training corpus alone (never on
 # the held-out sets): a risk tier for the top 2% of ordinary messages, a safety question for the top 5%.
-RISK_BAR = 0.756
-STRAIN_BAR = 0.614
+RISK_BAR = 0.752
+STRAIN_BAR = 0.575
 DANGER_BAR = 0.5
 HEAD_FORMAT = 4  # raised when what the head holds or how it is trained changes
 # How strongly the head is held back from fitting the corpus word for word (inverse; set by cross-validation).

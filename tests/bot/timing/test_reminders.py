@@ -182,7 +182,7 @@ def test_a_pause_with_a_time_brings_the_first_nudge_then_and_the_rest_after_it(s
 
 def test_a_time_in_quiet_hours_waits_for_the_morning(services, clock, twilio):
     says(services, "Hello")
-    says(services, "pause: text me tonight after 10")
+    says(services, "pause: tonight after 10")
     sends = move_through(services, clock, clock.now() + timedelta(days=1, hours=1))
     assert [t for t, _ in sends] == [datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)]
 
