@@ -48,7 +48,7 @@ TARGET_UNDERSTOOD = 0.95
 TARGET_ANSWERS_AS_COMMANDS = 0.02
 TARGET_MISREAD = 0.02
 # Floors under today's figures: below one, a change made understanding worse and `make eval` fails.
-FLOOR_UNDERSTOOD = 0.81
+FLOOR_UNDERSTOOD = 0.83
 FLOOR_ANSWERS_AS_COMMANDS = 0.04
 FLOOR_MISREAD = 0.06
 # A held-out answer labelled against menus numbered in another order cannot be marked right or wrong.
