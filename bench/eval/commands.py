@@ -53,8 +53,6 @@ FLOOR_ANSWERS_AS_COMMANDS = 0.04
 FLOOR_MISREAD = 0.06
 # A held-out answer labelled against menus numbered in another order cannot be marked right or wrong.
 MENU_CONFLICT = "digit vs menu conflict"
-# The gateway's opt-out words (bot/messaging/conversation.py), read before Rasa sees the message.
-GATEWAY_STOP = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
 
 
 def load(name: str) -> list[dict]:
@@ -72,6 +70,10 @@ def keyword(text: str) -> str:
     return "".join(ch for ch in text.strip().lower() if ch.isalnum())
 
 
+# The gateway's opt-out words: the action server's, written as one word (a test keeps the two the same).
+GATEWAY_STOP = {keyword(w) for w in flow.OPT_OUT_WORDS}
+
+
 async def read_all(model: str, rows: list[dict]) -> tuple[list[str], list]:
     """The command the product carries out for each row's text at its question, and the answer read."""
     from rasa.core.agent import Agent
@@ -80,7 +82,7 @@ async def read_all(model: str, rows: list[dict]) -> tuple[list[str], list]:
     routes = base.commands_by_intent()
     taken, readings = [], []
     for row in rows:
-        if keyword(row["text"]) in GATEWAY_STOP:
+        if keyword(row["text"]) in GATEWAY_STOP:  # the gateway reads these before Rasa sees the message
             taken.append("opt_out")
             readings.append(None)
             continue

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from actions import flow
 from actions import questions as Q
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = yaml.safe_load((ROOT / "bot/catalogue/en/assessment.yml").read_text(encoding="utf-8"))
-GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-           "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7 = flow.GSM7 | {"\n", "\r"}
 SAMPLE_VARS = {"name": "X" * 20, "done": 27, "total": 31, "n": 3, "window": "W" * 80, "words": "w" * 260,
                "centre": "C" * 40, "phone": "P" * 20, "link": "L" * 40,
                "who": "W" * 20, "hours": "168", "hard": "H" * 40, "help": "E" * 60}
