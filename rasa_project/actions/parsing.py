@@ -49,13 +49,19 @@ _SPELLING = {
     "togther": "together", "wiht": "with", "wit": "with", "hrs": "hours", "hr": "hours", "hour": "hours",
 }
 _REPEATS = re.compile(r"(\w)\1{2,}")  # "yesss", "nooo", "soooo": one letter said three times is one
+# "no probs" is no problem, although "probs" alone is "probably".
+_NO_PROBLEM = re.compile(r"\bno prob(?:s|z|lem|lems)?\b")
+# A tag question asks nothing of us: "I'll have to, won't I" says no more than "I'll have to".
+_TAG = re.compile(r"\s(?:won't|wouldn't|isn't|aren't|don't|doesn't|can't|shouldn't|haven't|didn't|will|is|do|"
+                  r"does|can|should) (?:i|it|he|she|they|we|you)$")
 
 
 def canon(text: str) -> str:
     """normalise() plus text-speak and misspellings spelled one way ("dont" -> "don't", "yh" -> "yes")."""
     t = _REPEATS.sub(r"\1", normalise(text).replace("w/", "with "))
+    t = _NO_PROBLEM.sub("no problem", t)
     words = [_SPELLING.get(w, w) for w in t.split()]
-    return _SPACES.sub(" ", " ".join(w for w in words if w)).strip()
+    return _TAG.sub("", _SPACES.sub(" ", " ".join(w for w in words if w)).strip())
 
 
 def _has(text: str, phrases) -> bool:
@@ -90,22 +96,24 @@ PARTLY = ["kind of", "sort of", "sometimes", "a bit", "a little", "partly", "not
 YES_IDIOMS = ["can't complain", "not bad", "not too bad", "no problem", "no problems", "no bother",
               "no worries", "no complaints", "not a problem", "never a problem", "wouldn't have it any other way",
               "can't say no", "no doubt", "not a doubt", "without a doubt", "i don't mind", "don't mind",
-              "i think so", "i believe so", "i guess so", "i suppose so", "suppose so", "guess so"]
+              "i think so", "i believe so", "i guess so", "i suppose so", "suppose so", "guess so",
+              "no reason why not", "no reason not to", "can't see why not", "don't see why not"]
 NO_WORDS = ["no", "not", "never", "none", "nobody", "no one", "nothing", "don't", "doesn't", "didn't",
             "haven't", "hasn't", "isn't", "aren't", "wasn't", "won't", "can't", "cannot", "couldn't", "ain't",
             "neither", "negative", "not really", "not yet", "not at all", "no way", "not a chance", "no chance",
             "i don't think so", "don't think so", "not that i know", "not as such", "not any more",
-            "not anymore", "no longer"]
+            "not anymore", "no longer", "waiting list", "used to go", "stopped going"]
 YES_WORDS = ["yes", "y", "sure", "ok", "of course", "definitely", "absolutely", "correct", "i do", "i am",
              "i have", "we do", "they do", "course", "yes please", "always", "every night", "most nights",
              "true", "right", "that's right", "thats right", "certainly", "indeed", "obviously", "yes they do",
              "they know", "he does", "she does", "we are", "i will", "i would", "totally", "100%", "of course i do",
              "all the time", "every day", "constantly", "loads", "a lot", "lots", "often", "usually", "mostly",
-             "for sure", "affirmative", "yes i am", "i do yes", "probably", "i did", "they have"]
+             "for sure", "affirmative", "yes i am", "i do yes", "probably", "i did", "they have", "step in",
+             "would take over", "would have him", "would have her", "written down"]
 _LEADING = re.compile(r"^(yes|y|no|n|ok|sure|right|correct)\b")
 # Unsure readings read as a lean, not a fact: asked back to the carer.
 _LEAN_YES = ["probably", "i think so", "i believe so", "i guess so", "i suppose so", "suppose so", "guess so",
-             "hopefully", "hope so", "should be", "i think"]
+             "hopefully", "hope so", "should be", "should do", "i think"]
 _LEAN_NO = ["probably not", "i don't think so", "don't think so", "not that i know", "doubt it", "i doubt",
             "not as such"]
 
@@ -135,6 +143,13 @@ def picked_number(text: str) -> Optional[int]:
     return int(m.group(1)) if m else None
 
 
+_EVERY_TIME = ["every night", "every single night", "each night", "every day", "always", "all the time",
+               "constantly", "night after night"]
+# A reply that asks about the question ("what happens if I say no?") answers nothing yet.
+_ASKING = re.compile(r"\bif (?:i|we) (?:say|said|put|pick|picked|choose|chose|answer|answered|tick)\b|"
+                     r"^(?:what|why) (?:do you mean|does that mean|happens)\b")
+
+
 def read_yes_no(text: str) -> Optional[Reading]:
     """Read 'yes', 'no' or 'sometimes'; a hedge ("probably") is a reading that is not sure."""
     t = canon(text)
@@ -149,6 +164,8 @@ def read_yes_no(text: str) -> Optional[Reading]:
         return Reading("no")  # someone else not knowing is a no, not the carer unsure
     if _has(t, _LEAN_NO):
         return Reading("no", sure=False)
+    if _has(t, _EVERY_TIME) and not re.search(r"^(no|n|not|never)\b|\bnot (every|always|all|each|constantly)\b", t):
+        return Reading("yes")  # "every night, sometimes 3 or 4 times": the sometimes is how often in a night
     if _has(t, PARTLY) or re.search(r"\bbut (not|only)\b", t):
         return Reading("sometimes")  # "depends on the night" is sometimes, not unsure
     if _has(t, UNSURE):
@@ -225,7 +242,8 @@ def read_number(text: str, minimum: float = 0, maximum: float = 168) -> Optional
         return None  # "3 days a week": days, not hours
     if re.search(r"\b(a|per|each|every|/)\s*(day|night|dy)\b|\bdaily\b|\bnightly\b|\ba day\b|\bevery day\b", t):
         days = re.search(r"\b(\d)\s*(?:days|nights)\s*(?:a|per)\s*week\b", t)
-        value *= int(days.group(1)) if days else 7
+        weekdays = re.search(r"\bweekdays?\b|\bmonday to friday\b|\bmon to fri\b", t)
+        value *= int(days.group(1)) if days else 5 if weekdays else 7
     elif re.search(r"\b(a|per|each|every)\s*month\b", t):
         value = value * 12 / 52
         sure = False
@@ -249,7 +267,8 @@ _SCALE_WORDS = [
     (2, ["a little", "a bit", "slightly", "little bit", "not much", "mildly", "not too bad", "not bad",
          "hardly", "a tiny bit", "only a bit", "now and then"]),
     (3, ["somewhat", "some", "medium", "moderate", "sometimes", "so so", "average", "quite", "kind of",
-         "in the middle", "middling", "some days", "on and off", "fair bit", "not great"]),
+         "in the middle", "middling", "some days", "on and off", "fair bit", "not great", "moderately",
+         "fairly", "reasonably"]),
     (4, ["quite a lot", "a fair bit", "badly", "really", "very", "struggling", "hard", "a great deal",
          "quite badly", "a good deal", "worn out", "really tired", "really stressed"]),
     (5, ["a lot", "lots", "loads", "massively", "terrible", "awful", "extremely", "totally", "completely",
@@ -263,6 +282,9 @@ _SCALE_LEAN = ["some", "quite", "really", "very", "hard", "not great", "fine", "
 def read_scale(text: str, minimum: int = 1, maximum: int = 5) -> Optional[Reading]:
     """A scale point from '4', 'four', '3 or 4', '8 out of 10', 'a lot', 'not at all'."""
     t = canon(text)
+    points = {int(n) for n in re.findall(r"\b\d+\b", t) if minimum <= int(n) <= maximum}
+    if len(points) > 1 and not re.search(r"\b\d+\s*(?:-|to|or|/|and)\s*\d+\b", t):
+        return None  # "some days 1, some days 5": no one point to store
     m = re.search(r"\b(\d+)\s*(?:-|to|or|/|and)\s*(\d+)\b", t)
     if m and not re.search(r"\b\d+\s*(?:/|out of)\s*(?:5|10)\b", t):
         low, high = sorted((int(m.group(1)), int(m.group(2))))
@@ -310,14 +332,17 @@ CHOICE_WORDS = {
     "yes_with_help": ["with help", "more help", "if i get help", "with support", "if i had help", "with more",
                       "if i get a break", "with a break", "with breaks", "more support", "need help", "need more",
                       "if i had support", "with some help", "given help", "if i get support", "if things change",
-                      "if i got help", "if i had a break", "if i get more", "need a break", "needs to change"],
+                      "if i got help", "if i had a break", "if i get more", "need a break", "needs to change",
+                      "if i could get", "if i can get", "if i could have", "if i had more", "only if",
+                      "not without", "as long as i get", "as long as i have", "provided i get"],
     "no_choice": ["no choice", "have to", "got to", "no one else", "nobody else", "who else", "someone has to",
                   "somebody has to", "what else can i do", "no option", "no alternative", "not like i can stop",
                   "it's my duty", "my duty", "stuck with it", "i must", "don't have a choice", "any choice",
                   "what choice", "not a choice", "no other option", "there's no one", "there is no one",
                   "have a choice", "not like i have", "if i had a choice", "if i had the choice"],
     "not_sure": UNSURE + ["don't know", "day by day", "one day at a time", "each day as it comes",
-                          "don't know how long", "not sure how long", "some days?", "sometimes?"],
+                          "don't know how long", "not sure how long", "some days?", "sometimes?", "50 50", "50/50",
+                          "fifty fifty"],
     "any_time": ["any time", "anytime", "whenever", "doesn't matter", "don't mind", "any", "whatever suits",
                  "all times", "no preference", "either"],
     "daytime": ["day", "daytime", "morning", "mornings", "afternoon", "afternoons", "daytimes", "lunch",
@@ -340,19 +365,22 @@ CHOICE_WORDS = {
                   "delivered", "deliveries", "online shop", "online shopping", "someone sits", "sits with",
                   "does it", "does most", "does all", "without her", "without him", "without them",
                   "has them", "has the kids", "looks after them", "picks them up", "minds them",
-                  "comes in", "pops in", "a lift", "lifts", "takes me", "drives me"],
+                  "comes in", "pops in", "a lift", "lifts", "takes me", "drives me", "respite", "takes over",
+                  "take over", "sitter", "sitting service", "day centre", "covers for me", "cover for me", "covers",
+                  "comes round", "comes over", "comes to help"],
     "distress": ["stress", "stressful", "stressed", "pain", "painful", "hurts", "my back", "anxious", "anxiety",
                  "worry", "worried", "worrying", "exhausting", "exhausted", "wears me out", "worn out", "tiring",
                  "tired", "knackered", "shattered", "upset", "upsetting", "distress", "distressing", "draining",
                  "drains me", "a strain", "guilt", "guilty", "frazzled", "overwhelmed", "overwhelming",
-                 "on edge", "panic", "nervous", "cry", "crying", "in tears", "at the end of my tether",
+                 "on edge", "panic", "panicking", "panicky", "rush back", "gets me down", "get me down", "nervous", "cry", "crying", "in tears", "at the end of my tether",
                  "hard?", "difficult?", "tough?", "struggle?", "struggling?", "not easy?", "so so?",
                  "could be better?", "a bit?", "trying?", "juggling?", "nightmare?", "hard work?", "a battle?",
                  "sometimes?", "some days?", "not great?", "not always?", "not very well?", "badly?",
                  "affects it?", "it affects?", "affecting?"],
     "at_risk": ["risk", "risky", "at risk", "dangerous", "danger", "unsafe", "not safe", "fall", "falls", "fell",
                 "trip", "tripped", "hurt myself", "injured", "accident", "leave him alone", "leave her alone",
-                "left alone", "leave him on his own", "leave her on her own", "wanders", "wander off",
+                "left alone", "leave him on his own", "leave her on her own", "wanders", "wander off", "final warning",
+                "disciplinary", "lose my job", "losing my job", "sacked",
                 "wandered", "burn", "burnt", "fire", "gas on", "flood", "gets out", "while i'm out"],
     "cannot": ["can't", "cannot", "can not", "unable", "impossible", "no time",
                "not managing", "can't cope", "no chance", "no way", "not any more",
@@ -365,6 +393,8 @@ CHOICE_WORDS = {
                "reduced my hours?", "fewer hours?", "go part time?", "leave early?", "leaving early?",
                "time off?", "miss work?", "missed days?", "no social life", "lost touch",
                "lost contact", "don't see", "haven't seen", "can't get out", "can't leave", "stuck in",
+               "lost my friends", "lost most of my friends", "lost all my friends", "what time for myself",
+               "what free time", "what spare time", "what me time",
                "housebound", "trapped"],
     "not_apply": ["n/a", "not applicable", "does not apply", "doesn't apply", "no children", "no kids",
                   "no one else", "nobody else", "don't have", "don't have any", "haven't got any", "no others",
@@ -427,8 +457,9 @@ def _heard(t: str, values: list[str]) -> dict[str, bool]:
     for v in values:
         for p in CHOICE_WORDS.get(v, []):
             phrase, sure = (p[:-1], False) if p.endswith("?") else (p, True)
+            own_negation = phrase.startswith(("not ", "no "))  # "no way, not without carers": not turned round
             for start, end in _spans(t, phrase):
-                if not _NEGATED.search(t[:start]):
+                if own_negation or not _NEGATED.search(t[:start]):
                     found.append((start, end, v, sure))
     # A phrase inside a longer one does not count on its own: "no choice" is not "no".
     kept = [f for f in found if not any(o[0] <= f[0] and f[1] <= o[1] and (o[1] - o[0]) > (f[1] - f[0])
@@ -439,6 +470,11 @@ def _heard(t: str, values: list[str]) -> dict[str, bool]:
     return heard
 
 
+# A time of day read as the part of the day it falls in ("after 7pm" is the evening).
+_CLOCK_EVENING = re.compile(r"\b(?:[5-9]|1[01])(?:[.:]\d\d)? ?pm\b")
+_CLOCK_DAY = re.compile(r"\b(?:(?:[1-4]|12)(?:[.:]\d\d)? ?pm|(?:[6-9]|1[01])(?:[.:]\d\d)? ?am)\b")
+
+
 def read_choice(text: str, choices: list[str], polar: Optional[dict] = None) -> Optional[Reading]:
     """Read a choice from its number ('2', 'option 2', a tapped '2. It is hard'), its title or the words.
 
@@ -447,6 +483,8 @@ def read_choice(text: str, choices: list[str], polar: Optional[dict] = None) -> 
     """
     t = canon(text)
     values = [c.split(".", 1)[1] for c in choices]
+    if "evenings" in values:
+        t = _CLOCK_EVENING.sub(" evening ", _CLOCK_DAY.sub(" daytime ", t))
     m = _NUMBER_PICK.fullmatch(t)
     n = picked_number(text)
     if n is None and m:
@@ -489,6 +527,8 @@ def read_answer(question: dict, text: str) -> Optional[Reading]:
     if kind == "free_text":
         words = (text or "").strip()
         return Reading(words) if words else None
+    if _ASKING.search(canon(text)):
+        return None
     if kind == "yes_no":
         return read_yes_no(text)
     if kind == "number":

@@ -181,3 +181,25 @@ def test_dont_know_is_not_a_no(qid):
 ])
 def test_a_negated_phrase_is_not_read_as_itself(qid, text, value):
     assert reads(qid, text) == value
+
+
+@pytest.mark.parametrize("qid, text, value", [
+    # "no probs" is no problem, whatever "probs" means alone.
+    ("community", "no probs", "fine"), ("home", "no prob at all", "fine"),
+    # How often in a night is not how many nights.
+    ("nights", "every night, sometimes 3 or 4 times", "yes"), ("nights", "no, but every day", "no"),
+    # A question back about the question answers nothing yet.
+    ("willing_to_continue", "what happens if I say no?", None), ("lives_with", "what if i said yes", None),
+    # A tag question adds no negation.
+    ("able_in_future", "I'll have to, won't I", None),
+    # Help as a condition of going on.
+    ("willing_to_continue", "no way, not without carers coming in", ("yes_with_help", CHECK)),
+    ("willing_to_continue", "yeah if i could get a break now and then", "yes_with_help"),
+    ("able_in_future", "no reason why not", "yes"), ("able_in_future", "50/50", "not_sure"),
+    # A clock time is a part of the day.
+    ("contact_times", "after 7pm once mum's settled", "evenings"), ("contact_times", "about 10am", "daytime"),
+    ("hours_week", "weekdays only, about 6 hours a day", 30),
+    ("mental_health", "some days 1 some days 5", None), ("mental_health", "moderately", 3),
+])
+def test_readings_in_carers_words(qid, text, value):
+    assert reads(qid, text) == value
