@@ -8,6 +8,7 @@ import os
 import secrets
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,10 +132,11 @@ class Settings:
     rasa_project: str = str(ROOT / "rasa_project")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
         """Read settings from the environment, with explicit overrides for tests."""
         env = dict(os.environ if env is None else env)
-        values = {}
+        # each value has its own field's type: bool, int, float or str
+        values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(f.name.upper())
             if raw is None:
@@ -151,7 +153,7 @@ class Settings:
         values.update(overrides)
         return cls(**values)
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes: Any) -> "Settings":
         """Return a copy with some settings changed."""
         return replace(self, **changes)
 

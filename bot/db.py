@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar, cast
 
-from sqlalchemy import create_engine, event, insert, inspect
+from sqlalchemy import Insert, Table, create_engine, event, insert, inspect
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.sql.dml import ReturningInsert
 
 
 T = TypeVar("T")
@@ -26,10 +29,19 @@ def has_written(session: Session) -> bool:
     return bool(session.info.get(WROTE))
 
 
-_inserts: dict = {}
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE through Session.execute changed."""
+    # Session.execute is typed to return Result, but for DML without RETURNING it is a CursorResult
+    return cast(CursorResult[Any], result).rowcount
 
 
-def insert_now(session: Session, row, unless_taken: str | None = None) -> bool:
+# (table, columns given, dialect when ON CONFLICT is used) -> the statement
+_inserts: dict[tuple[str, tuple[str, ...], str | None], ReturningInsert[Any]] = {}
+_upserts: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def insert_now(session: Session, row: object, unless_taken: str | None = None) -> bool:
     """INSERT one new ORM object at once with Core, and keep it in the session as that row, clean.
 
     On the webhook's path the ORM's flush costs three times the statement it sends; this sends the same
@@ -37,7 +49,7 @@ def insert_now(session: Session, row, unless_taken: str | None = None) -> bool:
     unless_taken: a unique column; when a row already holds the value, nothing is written and False is
     returned (the object stays out of the session)."""
     table = inspect(row).mapper.local_table
-    values = {}
+    values: dict[str, object] = {}
     for column in table.columns:
         value = getattr(row, column.key)
         if value is None and column.server_default is not None:  # the object could not know what the row holds
@@ -53,9 +65,9 @@ def insert_now(session: Session, row, unless_taken: str | None = None) -> bool:
     key = (table.name, tuple(values), unless_taken and dialect)
     statement = _inserts.get(key)
     if statement is None:
+        chosen: Insert
         if unless_taken:  # PostgreSQL's and SQLite's INSERT ... ON CONFLICT DO NOTHING
-            chosen = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](table)
-            chosen = chosen.on_conflict_do_nothing(index_elements=[unless_taken])
+            chosen = _upserts[dialect](table).on_conflict_do_nothing(index_elements=[unless_taken])
         else:
             chosen = insert(table)
         statement = _inserts[key] = chosen.returning(*table.primary_key.columns)
@@ -79,7 +91,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
-        def _pragmas(conn, _record):
+        def _pragmas(conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")

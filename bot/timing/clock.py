@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Protocol
+from typing import Protocol, overload
 
 
 class Clock(Protocol):
@@ -29,7 +29,7 @@ class FakeClock:
         with self._lock:
             return self._now
 
-    def advance(self, **delta) -> datetime:
+    def advance(self, **delta: float) -> datetime:
         with self._lock:
             self._now += timedelta(**delta)
             return self._now
@@ -37,6 +37,18 @@ class FakeClock:
     def set(self, when: datetime) -> None:
         with self._lock:
             self._now = when
+
+
+@overload
+def as_utc(value: datetime) -> datetime: ...
+
+
+@overload
+def as_utc(value: None) -> None: ...
+
+
+@overload
+def as_utc(value: datetime | None) -> datetime | None: ...
 
 
 def as_utc(value: datetime | None) -> datetime | None:

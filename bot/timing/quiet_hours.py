@@ -78,8 +78,9 @@ AFTER = re.compile(rf"\b(?:(?<!not )after|from|not before|no earlier than)\s+{HO
 BEFORE = re.compile(rf"\b(?:(?<!not )before|until|till|by|not after|no later than)\s+{HOUR}")
 
 
-def _hour(h: str, m: str | None, meridian: str | None, pm_up_to: int) -> int:
-    """Minutes of the day for "7", "7pm", "10:30"; a bare hour up to pm_up_to is read as afternoon."""
+def _hour(match: re.Match[str], first: int, pm_up_to: int) -> int:
+    """Minutes of the day for the HOUR from group `first` on ("7", "7pm", "10:30"); a bare one up to pm_up_to is p.m."""
+    h, m, meridian = match.group(first), match.group(first + 1), match.group(first + 2)
     hour, minute = int(h) % 24, int(m or 0)
     mer = (meridian or "").replace(".", "")
     if mer == "pm" and hour < 12:
@@ -122,16 +123,16 @@ class ContactWindow:
         low, high = 0, DAY
         found_hours = False
         if m := BETWEEN.search(text):
-            low, high = _hour(*m.group(1, 2, 3), pm_up_to=7), _hour(*m.group(4, 5, 6), pm_up_to=9)
+            low, high = _hour(m, 1, pm_up_to=7), _hour(m, 4, pm_up_to=9)
             if high <= low and not m.group(6):
                 high = min(high + 12 * 60, DAY)
             found_hours = True
         else:
             if m := AFTER.search(text):
                 pm_up_to = 5 if m.group(0).startswith(("not", "no ")) else 7
-                low, found_hours = _hour(*m.group(1, 2, 3), pm_up_to=pm_up_to), True
+                low, found_hours = _hour(m, 1, pm_up_to=pm_up_to), True
             if m := BEFORE.search(text):
-                high, found_hours = _hour(*m.group(1, 2, 3), pm_up_to=8), True
+                high, found_hours = _hour(m, 1, pm_up_to=8), True
         if not ranges:
             ranges = [(0, DAY)]
         clipped = tuple((max(a, low), min(b, high)) for a, b in ranges if max(a, low) < min(b, high))

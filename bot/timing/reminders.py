@@ -8,16 +8,19 @@ import os
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Optional
+from datetime import datetime, timedelta
+from typing import Any, Protocol, Iterator, Optional
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, bindparam, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from bot.catalogue import Catalogue
+from bot.config import Settings
+from bot.db import Database, rows_changed
 from bot.messaging import outbox
 from bot.adapters.twilio_sender import Outgoing
-from bot.timing.clock import as_utc
+from bot.timing.clock import Clock, as_utc
 from bot.timing import working_days
 from bot.timing.come_back import come_back_at
 from bot.models import Base, Carer, Conversation, Direction, Message, MessageKind, MessageState
@@ -80,13 +83,13 @@ class ReminderPreference(Base):
 class Pacing:
     """The reminder settings, read once per services object."""
 
-    delays: list
+    delays: list[timedelta]
     quiet: QuietHours
     zone: ZoneInfo
-    review_after: object
+    review_after: timedelta
 
     @classmethod
-    def from_settings(cls, settings) -> "Pacing":
+    def from_settings(cls, settings: Settings) -> "Pacing":
         return cls(parse_schedule(settings.reminder_schedule), QuietHours.parse(settings.quiet_hours),
                    ZoneInfo(settings.timezone), parse_duration(settings.review_after))
 
@@ -116,8 +119,8 @@ def cancel_nudges(session: Session, carer_id: int, reason: str, keep_anchor: dat
     """Cancel a carer's pending nudges (not the review); returns how many."""
     params = {"p_carer_id": carer_id, "p_reason": reason}
     if keep_anchor is None:
-        return session.execute(CANCEL_NUDGES, params).rowcount
-    return session.execute(CANCEL_NUDGES_BUT, {**params, "p_anchor": keep_anchor}).rowcount
+        return rows_changed(session.execute(CANCEL_NUDGES, params))
+    return rows_changed(session.execute(CANCEL_NUDGES_BUT, {**params, "p_anchor": keep_anchor}))
 
 
 def schedule_nudges(session: Session, pacing: Pacing, now: datetime, carer: Carer, conv: Conversation,
@@ -189,14 +192,16 @@ def allow_sms_fallback(session: Session, carer: Carer, allowed: bool, now: datet
 class WindowRoutes:
     """WhatsApp's 24-hour window closed: a reminder goes as the approved template, or by SMS if allowed."""
 
-    def __init__(self, settings, clock, catalogue):
+    def __init__(self, settings: Settings, clock: Clock, catalogue: Catalogue):
         self.settings = settings
         self.clock = clock
         self.catalogue = catalogue
 
-    def on_outside_window(self, session: Session, message: Message, carer: Carer):
+    def on_outside_window(self, session: Session, message: Message,
+                          carer: Carer) -> tuple[Outgoing, None] | tuple[None, str | None]:
         """Free text to a closed WhatsApp window: the approved template, else SMS if allowed, else why not."""
         route, reason = self.reroute(session, message, carer)
+        assert carer.phone is not None  # the outbox skips an erased carer before asking
         settings = self.settings
         service = settings.twilio_messaging_service_sid or None
         if route == "template":
@@ -233,7 +238,7 @@ class WindowRoutes:
             reminder.state, reminder.reason = "skipped", reason
         return None, reason
 
-    def _template(self, session: Session, reminder: Reminder, carer: Carer) -> tuple[str, dict | None]:
+    def _template(self, session: Session, reminder: Reminder, carer: Carer) -> tuple[str, dict[str, str] | None]:
         settings = self.settings
         if reminder.kind == REVIEW:
             return settings.whatsapp_review_content_sid, {}
@@ -270,7 +275,8 @@ class Reminders:
 
     The conversation runs the on_ handlers after its reply has left (services.build wires them)."""
 
-    def __init__(self, db, clock, settings, catalogue, outbox: outbox.Outbox, routes: WindowRoutes):
+    def __init__(self, db: Database, clock: Clock, settings: Settings, catalogue: Catalogue, outbox: outbox.Outbox,
+                 routes: WindowRoutes):
         self.db = db
         self.clock = clock
         self.settings = settings
@@ -288,12 +294,14 @@ class Reminders:
         # where it would cost a read on every carer's message.
         cancel_nudges(session, carer_id, "carer_replied")
 
-    def on_progress(self, session, now, carer, conv, msg, ev) -> None:
+    def on_progress(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+              ev: dict[str, Any]) -> None:
         """The bot has asked the next question: nudge if the carer goes quiet now."""
         if conv.state == "bot" and conv.assessment_status == "in_progress":
             schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now)
 
-    def on_paused(self, session, now, carer, conv, msg, ev) -> None:
+    def on_paused(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+              ev: dict[str, Any]) -> None:
         """The carer had to stop: the same gentle schedule brings them back, from the time they asked for if any."""
         if conv.state == "bot" and conv.assessment_status not in ("completed", "ended"):
             first = come_back_at(str(ev.get("when") or ""), now, self.pacing.zone,
@@ -301,11 +309,13 @@ class Reminders:
             schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now,
                             first=first)
 
-    def on_completed(self, session, now, carer, conv, msg, ev) -> None:
+    def on_completed(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+              ev: dict[str, Any]) -> None:
         cancel_nudges(session, carer.id, "completed")
         schedule_review(session, self.pacing, now, carer, conv)
 
-    def on_contact_window(self, session, now, carer, conv, msg, ev) -> None:
+    def on_contact_window(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+              ev: dict[str, Any]) -> None:
         if not ContactWindow.parse(carer.contact_window).understood:
             log.info("contact window not understood carer=%s; quiet hours only", carer.public_id[:8])
         retime(session, self.pacing, carer)
@@ -313,10 +323,12 @@ class Reminders:
             # The bot acknowledged and the question still waits: the schedule starts again in the new window.
             schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now)
 
-    def on_opt_out(self, session, now, carer, conv, msg, ev) -> None:
+    def on_opt_out(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+              ev: dict[str, Any]) -> None:
         cancel_nudges(session, carer.id, "opted_out")
 
-    def on_life_event(self, session, now, carer, conv, msg, ev) -> None:
+    def on_life_event(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+              ev: dict[str, Any]) -> None:
         """The person cared for has died: no reminder about the assessment, ever."""
         cancel_nudges(session, carer.id, str(ev.get("kind") or "life_event")[:64])
 
@@ -361,7 +373,7 @@ class Reminders:
         return result
 
     @contextmanager
-    def _only_scheduler(self):
+    def _only_scheduler(self) -> Iterator[bool]:
         """On PostgreSQL only one scheduler ticks at a time; elsewhere the row claims alone keep it once."""
         if not self.db.is_postgres:
             yield True
@@ -398,7 +410,8 @@ class Reminders:
             conv_ids = {r.conversation_id for r in reminders if r.conversation_id}
             convs = {c.id: c for c in session.scalars(select(Conversation).where(Conversation.id.in_(conv_ids)))}
             queued: list[tuple[Reminder, Message]] = []
-            outcomes = [self._hand_over_one(session, now, r, carers[r.carer_id], convs.get(r.conversation_id), queued)
+            outcomes = [self._hand_over_one(session, now, r, carers[r.carer_id],
+                                            convs.get(r.conversation_id) if r.conversation_id else None, queued)
                         for r in reminders]
             session.flush()  # the batch's messages in one INSERT: one round trip per message was the cost
             for reminder, message in queued:
@@ -406,7 +419,7 @@ class Reminders:
             return outcomes
 
     def _hand_over_one(self, session: Session, now: datetime, reminder: Reminder, carer: Carer,
-                       conv: Conversation | None, queued: list) -> str:
+                       conv: Conversation | None, queued: list[tuple[Reminder, Message]]) -> str:
         """Decide one claimed reminder: skip it, let it wait for the window, or put it in the outbox."""
         reason = self._why_not(reminder, carer, conv)
         if reason:
@@ -467,14 +480,15 @@ class Reminders:
         with self.db.session() as session:
             if state == MessageState.PENDING:
                 # Still ours to change: take it from the outbox's retry so it is not sent free-form again.
-                took = session.execute(
+                took = rows_changed(session.execute(
                     update(Message).where(Message.id == message_id, Message.state == MessageState.PENDING)
                     .values(state=MessageState.SENDING, next_attempt_at=now + outbox.sending_lease(self.settings))
-                    .execution_options(synchronize_session=False)).rowcount
+                    .execution_options(synchronize_session=False)))
                 if took != 1:
                     return 0
-                message = session.get(Message, message_id)
-                carer = session.get(Carer, message.carer_id)
+                message = session.get_one(Message, message_id)
+                assert message.carer_id is not None  # a reminder's message is always to its carer
+                carer = session.get_one(Carer, message.carer_id)
                 route, reason = self.routes.reroute(session, message, carer)
                 if route:
                     message.state, message.next_attempt_at = MessageState.PENDING, now
@@ -483,15 +497,16 @@ class Reminders:
                     message.state, message.error_note, message.processed_at = MessageState.SKIPPED, reason, now
                 return 1
             # Delivered as "failed" by a callback: a new message, claimed by moving the reminder onto it.
-            old = session.get(Message, message_id)
-            carer = session.get(Carer, old.carer_id)
+            old = session.get_one(Message, message_id)
+            assert old.carer_id is not None  # a reminder's message is always to its carer
+            carer = session.get_one(Carer, old.carer_id)
             retry = outbox.enqueue(session, now, carer=carer, conversation=None, body=old.body,
                                    kind=MessageKind.REMINDER, channel=old.channel, content_sid=old.content_sid,
                                    content_variables=old.content_variables)
             retry.conversation_id = old.conversation_id
-            moved = session.execute(
+            moved = rows_changed(session.execute(
                 update(Reminder).where(Reminder.id == reminder_id, Reminder.message_id == message_id)
-                .values(message_id=retry.id).execution_options(synchronize_session=False)).rowcount
+                .values(message_id=retry.id).execution_options(synchronize_session=False)))
             if moved != 1:
                 session.rollback()
                 return 0
@@ -502,6 +517,13 @@ class Reminders:
             return 1
 
 
-def tick(services, send: bool = True) -> TickResult:
+class WithReminders(Protocol):
+    """Services that carry the reminders."""
+
+    @property
+    def reminders(self) -> Reminders: ...
+
+
+def tick(services: WithReminders, send: bool = True) -> TickResult:
     """One pass of the scheduler for these services."""
     return services.reminders.tick(send=send)

@@ -6,10 +6,12 @@ import logging
 import signal
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from types import FrameType
+from typing import Callable, Protocol
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from bot.db import Database
 
 log = logging.getLogger("carertext.scheduler")
 
@@ -52,14 +54,24 @@ def add_job(scheduler: BaseScheduler, job: Job) -> None:
                       **first)
 
 
-def run_scheduler(services) -> None:
+class Scheduled(Protocol):
+    """What the scheduler process needs of the services."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def jobs(self) -> list[Job]: ...
+
+
+def run_scheduler(services: Scheduled) -> None:
     """Run the services' jobs until SIGINT or SIGTERM."""
     scheduler = BlockingScheduler(timezone=timezone.utc)
     _jobs.update({job.id: job for job in services.jobs})
     for job in services.jobs:
         add_job(scheduler, job)
 
-    def stop(signum, _frame):
+    def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("scheduler stopping on signal %s", signum)
         scheduler.shutdown(wait=False)
 

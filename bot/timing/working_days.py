@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.config import Settings
 from bot.timing.clock import as_utc
 from bot.timing.quiet_hours import clock_minutes
 
@@ -62,12 +63,12 @@ def _calendar(path: str, zone: str) -> WorkingDays:
     return WorkingDays(read_holidays(Path(path)), ZoneInfo(zone))
 
 
-def for_settings(settings) -> WorkingDays:
+def for_settings(settings: Settings) -> WorkingDays:
     """The council's working days: BANK_HOLIDAYS_FILE (England and Wales by default) in its time zone."""
     return _calendar(settings.bank_holidays_file or str(ENGLAND_AND_WALES), settings.timezone)
 
 
-def duty_team_open(when: datetime, settings) -> bool:
+def duty_team_open(when: datetime, settings: Settings) -> bool:
     """Whether the duty team is in: a working day, within DUTY_HOURS, on the council's clock."""
     calendar = for_settings(settings)
     local = as_utc(when).astimezone(calendar.zone)
