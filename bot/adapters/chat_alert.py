@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.adapters.http import HttpFailed, KeepAliveClient
 from bot.adapters.mailer import AlertFailed
@@ -15,7 +15,7 @@ class ChatAlert(Protocol):
 FORMATS = ("text", "teams")
 
 
-def payload(subject: str, text: str, style: str) -> dict:
+def payload(subject: str, text: str, style: str) -> dict[str, Any]:
     """The JSON a chat tool's webhook takes: {"text": ...} (Slack and most others), or for Teams, whose
     Workflows webhooks (which replaced its Office 365 connectors) take a message with an Adaptive Card."""
     if style == "text":

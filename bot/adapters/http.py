@@ -9,12 +9,17 @@ from __future__ import annotations
 import http.client
 import json as jsonlib
 import select
+import socket
 import ssl
 import threading
 import urllib.request
 from base64 import b64encode
 from dataclasses import dataclass
+from typing import Any, Mapping
 from urllib.parse import urlencode, urlsplit
+
+
+Origin = tuple[str, str, int | None]  # scheme, host, port
 
 
 class HttpFailed(Exception):
@@ -35,7 +40,8 @@ class HttpResponse:
     def text(self) -> str:
         return self.body.decode("utf-8", "replace")
 
-    def json(self):
+    def json(self) -> Any:
+        """The body as JSON: whatever shape the other end sent."""
         return jsonlib.loads(self.body or b"null")
 
 
@@ -60,8 +66,9 @@ class KeepAliveClient:
         # Proxies are read once here, not on every request as requests does.
         self._proxies = urllib.request.getproxies()
 
-    def request(self, method: str, url: str, *, params: dict | None = None, data: dict | None = None,
-                json=None, headers: dict | None = None, auth: tuple[str, str] | None = None,
+    def request(self, method: str, url: str, *, params: Mapping[str, object] | None = None,
+                data: Mapping[str, object] | None = None, json: object = None,
+                headers: Mapping[str, str] | None = None, auth: tuple[str, str] | None = None,
                 timeout: float | None = None) -> HttpResponse:
         """One request; raises HttpFailed when no answer came back."""
         parts = urlsplit(url)
@@ -95,8 +102,8 @@ class KeepAliveClient:
             self._drop(parts.scheme, parts.hostname or "", parts.port)
         return HttpResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, payload)
 
-    def _connections(self) -> dict:
-        conns = getattr(self._local, "conns", None)
+    def _connections(self) -> dict[Origin, http.client.HTTPConnection]:
+        conns: dict[Origin, http.client.HTTPConnection] | None = getattr(self._local, "conns", None)
         if conns is None:
             conns = self._local.conns = {}
         return conns
@@ -121,6 +128,8 @@ class KeepAliveClient:
                 self._tls = _tls_context()
             if proxy:
                 p = urlsplit(proxy)
+                if p.hostname is None:
+                    raise HttpFailed("proxy without a host", sent=False)
                 conn = http.client.HTTPSConnection(p.hostname, p.port or 80, timeout=timeout, context=self._tls)
                 conn.set_tunnel(host, port or 443)
                 return conn
@@ -134,7 +143,7 @@ class KeepAliveClient:
             conn.close()
 
 
-def _dropped(sock) -> bool:
+def _dropped(sock: socket.socket) -> bool:
     """Whether an idle kept-alive socket was closed by the other end (it reads as ready, with nothing)."""
     try:
         readable, _, _ = select.select([sock], [], [], 0)

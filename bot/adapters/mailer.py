@@ -42,6 +42,7 @@ class SmtpMailer:
         message["From"], message["To"], message["Subject"] = self.sender, to, subject
         message.set_content(body)
         try:
+            server: smtplib.SMTP
             if self.implicit_tls:
                 server = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
                                           context=ssl.create_default_context())

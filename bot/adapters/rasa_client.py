@@ -12,11 +12,15 @@ class RasaUnavailable(Exception):
     """Rasa could not be reached or failed; the message stays in the inbox and is retried."""
 
 
+# One of Rasa's messages as its JSON gives it: "text", and "custom" for our events and catalogue keys.
+RasaMessage = dict[str, Any]
+
+
 class DialogueModel(Protocol):
-    def reply(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]: ...
-    def trigger(self, sender: str, intent: str, entities: dict | None = None) -> list[dict[str, Any]]: ...
+    def reply(self, sender: str, text: str, metadata: dict[str, Any]) -> list[RasaMessage]: ...
+    def trigger(self, sender: str, intent: str, entities: dict[str, Any] | None = None) -> list[RasaMessage]: ...
     def new_session(self, sender: str) -> None: ...
-    def replies_after(self, sender: str, message_key: str) -> list[dict[str, Any]] | None: ...
+    def replies_after(self, sender: str, message_key: str) -> list[RasaMessage] | None: ...
     def healthy(self) -> bool: ...
 
 
@@ -35,7 +39,8 @@ class RasaClient:
             return self.base_url + path
         return self.base_url + path + ("&" if "?" in path else "?") + self.token_query
 
-    def _call(self, method: str, path: str, payload: dict | None = None, timeout: float | None = None) -> Any:
+    def _call(self, method: str, path: str, payload: dict[str, Any] | None = None,
+              timeout: float | None = None) -> Any:
         try:
             response = self.http.request(method, self._url(path), json=payload, timeout=timeout)
         except HttpFailed as exc:
@@ -47,30 +52,33 @@ class RasaClient:
         except ValueError:
             raise RasaUnavailable("not JSON") from None
 
-    def _post(self, path: str, payload: dict) -> Any:
+    def _post(self, path: str, payload: dict[str, Any]) -> Any:
         return self._call("POST", path, payload)
 
-    def reply(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    def reply(self, sender: str, text: str, metadata: dict[str, Any]) -> list[RasaMessage]:
         """Send one carer message; return Rasa's messages for it."""
-        return self._post("/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata})
+        messages: list[RasaMessage] = self._post("/webhooks/rest/webhook",
+                                                 {"sender": sender, "message": text, "metadata": metadata})
+        return messages
 
-    def trigger(self, sender: str, intent: str, entities: dict | None = None) -> list[dict[str, Any]]:
+    def trigger(self, sender: str, intent: str, entities: dict[str, Any] | None = None) -> list[RasaMessage]:
         """Start a turn the carer did not start (a reminder, a hand-back)."""
         result = self._post(
             f"/conversations/{sender}/trigger_intent?output_channel=latest",
             {"name": intent, "entities": entities or {}},
         )
-        return result.get("messages", [])
+        messages: list[RasaMessage] = result.get("messages", [])
+        return messages
 
     def new_session(self, sender: str) -> None:
         """Start a new Rasa session; slots carry over, so the next turns replay little."""
         self._post(f"/conversations/{sender}/execute", {"name": "action_session_start"})
 
-    def replies_after(self, sender: str, message_key: str) -> list[dict[str, Any]] | None:
+    def replies_after(self, sender: str, message_key: str) -> list[RasaMessage] | None:
         """The replies Rasa already gave to a message, if it saw it (after a crash); else None."""
         events = (self._call("GET", f"/conversations/{sender}/tracker") or {}).get("events") or []
         found = False
-        replies: list[dict[str, Any]] = []
+        replies: list[RasaMessage] = []
         for ev in events:
             if ev.get("event") == "user":
                 if found:
@@ -78,7 +86,7 @@ class RasaClient:
                 found = (ev.get("metadata") or {}).get("message_key") == message_key
             elif found and ev.get("event") == "bot":
                 data = ev.get("data") or {}
-                item: dict[str, Any] = {}
+                item: RasaMessage = {}
                 if ev.get("text"):
                     item["text"] = ev["text"]
                 if data.get("custom") is not None:

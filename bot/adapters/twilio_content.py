@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from typing import Iterator, Protocol
+from typing import Any, Iterator, Protocol
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest.content.v1.content import ContentList
@@ -24,7 +24,8 @@ class ContentFailed(Exception):
 
 class ContentApi(Protocol):
     def existing(self) -> dict[str, str]: ...
-    def create(self, friendly_name: str, language: str, variables: dict[str, str], types: dict) -> str: ...
+    def create(self, friendly_name: str, language: str, variables: dict[str, str],
+               types: dict[str, Any]) -> str: ...
 
 
 class TwilioContent:
@@ -39,12 +40,14 @@ class TwilioContent:
             return {c.friendly_name: c.sid for c in self.client.content.v1.contents.stream(page_size=1000)
                     if c.friendly_name}
 
-    def create(self, friendly_name: str, language: str, variables: dict[str, str], types: dict) -> str:
+    def create(self, friendly_name: str, language: str, variables: dict[str, str],
+               types: dict[str, Any]) -> str:
         """Create one Content (types as Twilio names them, e.g. "twilio/quick-reply"); returns its HX sid."""
         request = ContentList.ContentCreateRequest({"friendly_name": friendly_name, "language": language,
                                                     "variables": variables, "types": types})
         with _refusals():
-            return self.client.content.v1.contents.create(request).sid
+            sid: str = self.client.content.v1.contents.create(request).sid
+        return sid
 
 
 @contextmanager
@@ -57,7 +60,7 @@ def _refusals() -> Iterator[None]:
     except TwilioException as exc:  # a refused list page: twilio-python raises the base class with the response
         response = exc.args[1] if len(exc.args) > 1 else None
         try:
-            code = json.loads(response.text).get("code")
+            code = json.loads(response.text).get("code") if response is not None else None
         except (AttributeError, ValueError):
             code = None
         raise ContentFailed(code, getattr(response, "status_code", None), "list page refused") from None

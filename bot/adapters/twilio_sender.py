@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypedDict
 
 from twilio.base.exceptions import TwilioRestException
 from twilio.http import HttpClient
@@ -23,7 +23,7 @@ class Outgoing:
     from_: str
     body: str | None = None
     content_sid: str | None = None
-    content_variables: dict | None = None
+    content_variables: dict[str, str] | None = None
     messaging_service_sid: str | None = None
 
 
@@ -53,20 +53,30 @@ class SendFailed(Exception):
         return self.status is None or self.status >= 500
 
 
+class SentBefore(TypedDict):
+    """A message Twilio already holds, as recent_to lists it."""
+
+    sid: str
+    body: str | None
+    status: str
+
+
 class MessageSender(Protocol):
     def send(self, outgoing: Outgoing, status_callback: str) -> Sent: ...
-    def recent_to(self, to: str, since_iso: str) -> list[dict]: ...
+    def recent_to(self, to: str, since_iso: str) -> list[SentBefore]: ...
 
 
-class KeptAliveHttp(HttpClient):
+class KeptAliveHttp(HttpClient):  # type: ignore[misc]  # twilio-python ships no type information
     """twilio-python's transport interface on bot.adapters.http: the same requests, a fifth of the cost."""
 
     def __init__(self, timeout: float):
         super().__init__(logging.getLogger("twilio.http_client"), False, timeout)
         self.transport = KeepAliveClient(timeout)
 
-    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
-                allow_redirects=False) -> Response:
+    def request(self, method: str, url: str, params: dict[str, Any] | None = None,
+                data: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+                auth: tuple[str, str] | None = None, timeout: float | None = None,
+                allow_redirects: bool = False) -> Response:
         as_json = (headers or {}).get("Content-Type") in ("application/json", "application/scim+json")
         answer = self.transport.request(method.upper(), url, params=params, headers=headers, auth=auth,
                                         json=data if as_json else None, data=None if as_json else data,
@@ -91,7 +101,7 @@ class TwilioSender:
         self.client = twilio_client(account_sid, auth_token, api_base_url, timeout, "api")
 
     def send(self, outgoing: Outgoing, status_callback: str) -> Sent:
-        kwargs: dict = {"to": outgoing.to, "status_callback": status_callback}
+        kwargs: dict[str, str | None] = {"to": outgoing.to, "status_callback": status_callback}
         if outgoing.messaging_service_sid:
             kwargs["messaging_service_sid"] = outgoing.messaging_service_sid
         else:
@@ -110,7 +120,7 @@ class TwilioSender:
         segments = int(message.num_segments) if message.num_segments not in (None, "") else None
         return Sent(message.sid, message.status or "queued", segments)
 
-    def recent_to(self, to: str, since_iso: str) -> list[dict]:
+    def recent_to(self, to: str, since_iso: str) -> list[SentBefore]:
         """Messages Twilio holds to `to` since a moment: to check an ambiguous send before resending."""
         from datetime import datetime
 
