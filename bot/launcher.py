@@ -33,7 +33,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
+def stop_group(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
     """Stop a child started in its own session, and what it started: SIGTERM, then SIGKILL after `grace`."""
     if proc.poll() is not None:
         return
@@ -57,7 +57,7 @@ def run_all(root: Path) -> None:
     env.setdefault("RASA_TOKEN", secrets.token_urlsafe(24))
     env.setdefault("ACTIONS_TOKEN", secrets.token_urlsafe(24))
     local_twilio = not env.get("TWILIO_AUTH_TOKEN")
-    procs: list[tuple[str, subprocess.Popen]] = []
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     py = sys.executable
 
     def start(name: str, args: list[str]) -> None:
@@ -75,7 +75,7 @@ def run_all(root: Path) -> None:
     start("gateway", [py, "-m", "bot.cli", "web", "--port", port])
     start("scheduler", [py, "-m", "bot.cli", "scheduler"])
 
-    def stop(*_args) -> None:
+    def stop(*_args: object) -> None:
         # Signal every process first, so they wind down together rather than one grace period each.
         for _name, proc in reversed(procs):
             if proc.poll() is None:

@@ -66,13 +66,13 @@ class Catalogue:
         table = {**self.texts[self.default_language], **self.texts.get(language or self.default_language, {})}
         return any(k.startswith("choice.") and v.lower() == words for k, v in table.items())
 
-    def text(self, key: str, language: str | None = None, **variables) -> str:
+    def text(self, key: str, language: str | None = None, **variables: object) -> str:
         """The sentence for `key` in `language`, with its {placeholders} filled in."""
         table = self.texts.get(language or self.default_language, {})
         template = table.get(key) or self.texts[self.default_language][key]
         return template.format(**variables) if variables else template
 
-    def render(self, key: str, language: str | None = None, variables: dict | None = None,
+    def render(self, key: str, language: str | None = None, variables: dict[str, object] | None = None,
                choices: list[str] | None = None) -> str:
         """A message with numbered choices appended, the way carers reply "1", "2" or "3"."""
         body = self.text(key, language, **(variables or {}))

@@ -80,13 +80,13 @@ class Worksheet:
         return [o for o in self.outcomes if o.suggestion == "unable"]
 
 
-def load_questions(path: Path = QUESTIONS_FILE) -> dict[str, dict]:
+def load_questions(path: Path = QUESTIONS_FILE) -> dict[str, dict[str, Any]]:
     """Question id -> its definition (type, serves); empty if the file is missing or being rewritten."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return {}
-    questions = {}
+    questions: dict[str, dict[str, Any]] = {}
     for section in data.get("sections") or []:
         for q in section.get("questions") or []:
             if isinstance(q, dict) and q.get("id"):
@@ -110,14 +110,16 @@ def _evidence(answer: Answer) -> Evidence:
     return Evidence(answer.question_id, answer.value, answer.raw, answer.status or "answered")
 
 
-def _number(value) -> float | None:
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
     try:
         return float(value)
     except (TypeError, ValueError):
         return None
 
 
-def draft(answers: dict[str, Answer], questions: dict[str, dict]) -> Worksheet:
+def draft(answers: dict[str, Answer], questions: dict[str, dict[str, Any]]) -> Worksheet:
     """Suggest, for each reg 3 condition and outcome, what the answers point to, quoting the carer."""
     by_tag: dict[str, list[Answer]] = {}
     for qid, answer in answers.items():
@@ -129,7 +131,7 @@ def draft(answers: dict[str, Answer], questions: dict[str, dict]) -> Worksheet:
         found = by_tag.get(tag, [])
         chosen = [a for a in found if a.status != UNCLEAR and a.value in CHOICE_SUGGESTS
                   and (questions.get(a.question_id) or {}).get("type") == "choice"]
-        graded = [CHOICE_SUGGESTS[a.value] for a in chosen]
+        graded = [CHOICE_SUGGESTS[a.value] for a in chosen if a.value is not None]
         why = list(dict.fromkeys(CHOICE_WHY[a.value] for a in chosen if a.value in CHOICE_WHY))
         if any(a.status == UNCLEAR for a in found):
             why.append("an answer was unclear: check with the carer")
@@ -152,7 +154,7 @@ def draft(answers: dict[str, Answer], questions: dict[str, dict]) -> Worksheet:
     c1 = "likely_met" if caring and (hours is None or hours > 0) else ("check" if caring else "no_answer")
 
     health = by_tag.get("reg3_health", [])
-    at_risk = any(_number(a.value) is not None and _number(a.value) >= SCALE_AT_RISK for a in health
+    at_risk = any((n := _number(a.value)) is not None and n >= SCALE_AT_RISK for a in health
                   if (questions.get(a.question_id) or {}).get("type") == "scale")
     broken_nights = any(a.question_id == "nights" and a.value == "yes" for a in health)
     unable = [o for o in outcomes if o.suggestion == "unable"]

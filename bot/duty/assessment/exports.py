@@ -21,23 +21,28 @@ FHIR_TYPE = {"free_text": "text", "yes_no": "boolean", "number": "integer", "sca
              "choice": "choice"}
 
 
-def to_json(record: dict) -> str:
+def to_json(record: dict[str, Any]) -> str:
     """The record as JSON (UTF-8 text), keys sorted so two exports of one record compare equal."""
     return json.dumps(record, ensure_ascii=False, sort_keys=True, indent=2)
 
 
-def _validated(resource_type: str, data: dict) -> dict:
+def _validated(resource_type: str, data: dict[str, Any]) -> dict[str, Any]:
     if resource_type == "Questionnaire":
-        from fhir.resources.R4B.questionnaire import Questionnaire as Model
+        from fhir.resources.R4B.questionnaire import Questionnaire
+
+        checked = Questionnaire.model_validate(data).model_dump_json(exclude_none=True)
     else:
-        from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as Model
-    return json.loads(Model.model_validate(data).model_dump_json(exclude_none=True))
+        from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+        checked = QuestionnaireResponse.model_validate(data).model_dump_json(exclude_none=True)
+    resource: dict[str, Any] = json.loads(checked)
+    return resource
 
 
-def fhir_questionnaire(catalogue: Catalogue | None = None, language: str = "en") -> dict:
+def fhir_questionnaire(catalogue: Catalogue | None = None, language: str = "en") -> dict[str, Any]:
     """The questions as a FHIR R4 Questionnaire (validated), one group per section, tags as item codes."""
     cat = catalogue or default_catalogue()
-    groups: dict[str, list] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for q in load_questions():
         item: dict[str, Any] = {
             "linkId": q["id"], "text": cat.text(f"q.{q['id']}", language), "type": FHIR_TYPE[q["type"]],
@@ -59,7 +64,7 @@ def fhir_questionnaire(catalogue: Catalogue | None = None, language: str = "en")
     return _validated("Questionnaire", data)
 
 
-def _fhir_answer(q: dict, a: dict) -> list[dict]:
+def _fhir_answer(q: dict[str, Any], a: dict[str, Any]) -> list[dict[str, Any]]:
     value = a["value"]
     if a["status"] in ("skipped", "not_asked") or value is None:
         return [{"valueString": a["raw"]}] if a["status"] == "unclear" and a["raw"] and q["type"] == "free_text" else []
@@ -73,10 +78,10 @@ def _fhir_answer(q: dict, a: dict) -> list[dict]:
     return [{"valueString": str(value)}]
 
 
-def fhir_questionnaire_response(record: dict) -> dict:
+def fhir_questionnaire_response(record: dict[str, Any]) -> dict[str, Any]:
     """The carer's answers as a FHIR R4 QuestionnaireResponse (validated) for the Questionnaire above."""
     questions = {q["id"]: q for q in load_questions()}
-    groups: dict[str, list] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for a in record["answers"]:
         if not a["asked"]:
             continue
@@ -101,11 +106,11 @@ def fhir_questionnaire_response(record: dict) -> dict:
 GSM_REPLACE = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
 
 
-def _plain(text: Any, limit: int) -> str:
+def _plain(words: object, limit: int) -> str:
     """Carer words made GSM-7-safe and short: curly quotes straightened, emoji and the like dropped."""
     from bot.catalogue import GSM7_BASIC
 
-    text = "".join(GSM_REPLACE.get(c, c) for c in str(text or ""))
+    text = "".join(GSM_REPLACE.get(c, c) for c in str(words or ""))
     # The basic set only: an extension character costs two, and line breaks would split the copy's lines.
     text = "".join(c for c in text if c in GSM7_BASIC and c not in "\n\r")
     text = re.sub(r"\s+", " ", text).strip(" .,;")
@@ -119,7 +124,8 @@ HARD_AREAS = {"child_care": "children", "caring_for_others": "caring for others"
               "community": "getting out", "recreation": "time for you"}
 
 
-def short_copy(record: dict, catalogue: Catalogue | None = None, language: str = "en", max_segments: int = 2) -> str:
+def short_copy(record: dict[str, Any], catalogue: Catalogue | None = None, language: str = "en",
+               max_segments: int = 2) -> str:
     """The short copy the carer gets at the end: who they care for, hours, what is hard, what would help.
 
     Always GSM-7 and at most `max_segments` SMS segments: the carer's own words are trimmed to fit.
@@ -129,7 +135,7 @@ def short_copy(record: dict, catalogue: Catalogue | None = None, language: str =
 
     def said(qid: str) -> str:
         x = a.get(qid) or {}
-        return x.get("raw") if x.get("status") in ("answered", "changed") and x.get("raw") else ""
+        return str(x["raw"]) if x.get("status") in ("answered", "changed") and x.get("raw") else ""
 
     hours = (a.get("hours_week") or {}).get("value")
     hard = [label for qid, label in HARD_AREAS.items()

@@ -19,7 +19,7 @@ QUESTIONS_FILE = ROOT / "rasa_project" / "actions" / "questions.yml"
 
 
 @lru_cache(maxsize=4)
-def load_questions(path: Path = QUESTIONS_FILE) -> tuple[dict, ...]:
+def load_questions(path: Path = QUESTIONS_FILE) -> tuple[dict[str, Any], ...]:
     """The questions in the order they are asked, each with its section."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return tuple(dict(q, section=section["id"]) for section in data["sections"] for q in section["questions"])

@@ -5,8 +5,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 from bot.duty.safeguarding import phrases
+
+if TYPE_CHECKING:  # the classifier brings NumPy and SciPy: loaded on first use, not on import
+    from bot.config import Settings
+    from bot.duty.safeguarding.classifier import RiskClassifier
 
 
 class Tier(IntEnum):
@@ -33,7 +38,7 @@ class Concern:
 class Screen:
     """Both nets together: the phrase screen and the learned classifier; the more serious reading wins."""
 
-    def __init__(self, classifier=None):
+    def __init__(self, classifier: RiskClassifier | None = None):
         self.classifier = classifier
 
     def __call__(self, text: str) -> Concern | None:
@@ -55,7 +60,7 @@ _shared: Screen | None = None
 _lock = threading.Lock()
 
 
-def shared_screen(settings=None) -> Screen:
+def shared_screen(settings: Settings | None = None) -> Screen:
     """The process's screen, with the classifier loaded (or trained from the corpus) on first use."""
     global _shared
     with _lock:

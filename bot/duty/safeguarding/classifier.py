@@ -10,11 +10,13 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, TypedDict
 
 import numpy as np
 import yaml
 from scipy import sparse
 
+from bot.config import Settings
 from bot.duty.safeguarding.encoder import Encoder, shared
 from bot.duty.safeguarding.phrases import CONTEXT, IDIOMS_COMPILED, NEGATED, TIER_ORDER, normalise
 
@@ -96,15 +98,26 @@ def char_grams(text: str) -> list[str]:
     return grams
 
 
+Pieces = Callable[[str], list[str]]  # how a message is cut up: tokens or char_grams
+
+
+class CorpusRow(TypedDict):
+    """One labelled message: its text, how serious (a TIERS name) and which kind of risk (or "none")."""
+
+    text: str
+    tier: str
+    category: str
+
+
 class Lexicon:
     """Weights (tf-idf) of the pieces a message is made of, learnt from the corpus: the wording beside the meaning."""
 
-    def __init__(self, vocabulary: list[str], idf: np.ndarray, pieces, scale: float = 1.0):
+    def __init__(self, vocabulary: list[str], idf: np.ndarray, pieces: Pieces, scale: float = 1.0):
         self.vocabulary, self.idf, self.pieces, self.scale = vocabulary, idf.astype(np.float32), pieces, scale
         self.index = {w: i for i, w in enumerate(vocabulary)}
 
     @classmethod
-    def learn(cls, texts: list[str], pieces, scale: float = 1.0) -> "Lexicon":
+    def learn(cls, texts: list[str], pieces: Pieces, scale: float = 1.0) -> "Lexicon":
         df: dict[str, int] = {}
         for text in texts:
             for tok in set(pieces(text)):
@@ -133,9 +146,9 @@ class Lexicon:
                                  dtype=np.float32)
 
 
-def load_corpus(rasa_project: Path) -> list[dict]:
+def load_corpus(rasa_project: Path) -> list[CorpusRow]:
     """The labelled messages in the repository: risks, ordinary talk, and the dialogue model's examples."""
-    rows: list[dict] = []
+    rows: list[CorpusRow] = []
     for path in sorted(CORPUS.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
@@ -156,7 +169,7 @@ def load_corpus(rasa_project: Path) -> list[dict]:
     return rows
 
 
-def corpus_digest(rows: list[dict]) -> str:
+def corpus_digest(rows: list[CorpusRow]) -> str:
     h = hashlib.sha256()
     for r in rows:
         h.update(json.dumps(r, sort_keys=True).encode())
@@ -164,7 +177,7 @@ def corpus_digest(rows: list[dict]) -> str:
     return h.hexdigest()[:16]
 
 
-def training_spans(rows: list[dict]) -> tuple[list[str], list[list[tuple[int, int]]]]:
+def training_spans(rows: list[CorpusRow]) -> tuple[list[str], list[list[tuple[int, int]]]]:
     """Each message, and the spans it teaches from: an ordinary message's clauses and windows are ordinary too."""
     texts = [" ".join(r["text"].split()) for r in rows]
     return texts, [spans(t) if r["tier"] == "none" else [(0, len(t))] for t, r in zip(texts, rows, strict=True)]
@@ -184,16 +197,16 @@ def _logistic(x: sparse.csr_matrix, y: np.ndarray, classes: int) -> tuple[np.nda
 class Head:
     """Two small readers on meaning and wording: which kind of risk, and how serious."""
 
-    def __init__(self, words: Lexicon, chars: Lexicon, cat_w, cat_b, tier_w, tier_b):
+    def __init__(self, words: Lexicon, chars: Lexicon, cat_w: np.ndarray, cat_b: np.ndarray, tier_w: np.ndarray,
+                 tier_b: np.ndarray):
         self.words, self.chars = words, chars
         self.cat_w, self.cat_b, self.tier_w, self.tier_b = cat_w, cat_b, tier_w, tier_b
 
     def features(self, vectors: np.ndarray, span_texts: list[str]) -> sparse.csr_matrix:
-        return sparse.hstack([sparse.csr_matrix(vectors), self.words.features(span_texts),
-                              self.chars.features(span_texts)], format="csr")
+        return _features(self.words, self.chars, vectors, span_texts)
 
     @classmethod
-    def train(cls, encoder: Encoder, rows: list[dict], vectors: list[np.ndarray] | None = None) -> "Head":
+    def train(cls, encoder: Encoder, rows: list[CorpusRow], vectors: list[np.ndarray] | None = None) -> "Head":
         """Fit both readers; vectors, when given, are the encoder's reading of training_spans(rows)."""
         texts, parts = training_spans(rows)
         if vectors is None:
@@ -203,11 +216,11 @@ class Head:
             cats += [CATEGORIES.index(r["category"])] + [0] * (len(p) - 1)
             tiers += [TIERS.index(r["tier"])] + [0] * (len(p) - 1)
             span_texts += [t[a:b] for a, b in p]
-        head = cls(Lexicon.learn(texts, tokens), Lexicon.learn(texts, char_grams, CHAR_SCALE), None, None, None, None)
-        x = head.features(np.vstack(vectors), span_texts)
-        head.cat_w, head.cat_b = _logistic(x, np.array(cats), len(CATEGORIES))
-        head.tier_w, head.tier_b = _logistic(x, np.array(tiers), len(TIERS))
-        return head
+        words, chars = Lexicon.learn(texts, tokens), Lexicon.learn(texts, char_grams, CHAR_SCALE)
+        x = _features(words, chars, np.vstack(vectors), span_texts)
+        cat_w, cat_b = _logistic(x, np.array(cats), len(CATEGORIES))
+        tier_w, tier_b = _logistic(x, np.array(tiers), len(TIERS))
+        return cls(words, chars, cat_w, cat_b, tier_w, tier_b)
 
     def save(self, path: Path, digest: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -233,13 +246,20 @@ class Head:
         split = [vectors.shape[1], vectors.shape[1] + len(self.words.vocabulary)]
         words, chars = self.words.features(span_texts), self.chars.features(span_texts)
 
-        def softmax(w, b):
+        def softmax(w: np.ndarray, b: np.ndarray) -> np.ndarray:
             top, mid, low = np.split(w, split)
             z = vectors @ top + words @ mid + chars @ low + b
             z = z - z.max(-1, keepdims=True)
             e = np.exp(z)
-            return e / e.sum(-1, keepdims=True)
+            p: np.ndarray = e / e.sum(-1, keepdims=True)
+            return p
         return softmax(self.cat_w, self.cat_b), softmax(self.tier_w, self.tier_b)
+
+
+def _features(words: Lexicon, chars: Lexicon, vectors: np.ndarray, span_texts: list[str]) -> sparse.csr_matrix:
+    """Meaning, then wording (words, then pieces of words), side by side."""
+    return sparse.hstack([sparse.csr_matrix(vectors), words.features(span_texts), chars.features(span_texts)],
+                         format="csr")
 
 
 class RiskClassifier:
@@ -284,7 +304,7 @@ class RiskClassifier:
         return Reading(tier, categories, p_risk, p_danger)
 
 
-def build(settings, encoder: Encoder | None = None) -> RiskClassifier:
+def build(settings: Settings, encoder: Encoder | None = None) -> RiskClassifier:
     """The classifier, trained from the corpus now if the head on disk is missing or out of date."""
     encoder = encoder or shared()
     path = Path(settings.safeguarding_model)

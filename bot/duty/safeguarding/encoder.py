@@ -42,7 +42,8 @@ def verify(folder: Path) -> None:
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + EPS) * weight + bias
+    normed: np.ndarray = (x - mean) / np.sqrt(var + EPS) * weight + bias
+    return normed
 
 
 
@@ -53,7 +54,8 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     t = 1.0 / (1.0 + 0.3275911 * z)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
     erf = np.sign(x) * (1.0 - poly * np.exp(-z * z))
-    return 0.5 * x * (1.0 + erf)
+    gelu: np.ndarray = 0.5 * x * (1.0 + erf)
+    return gelu
 
 
 class Encoder:
@@ -146,7 +148,8 @@ class Encoder:
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+    unit: np.ndarray = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+    return unit
 
 
 @lru_cache(maxsize=1)
