@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from bot.timing.clock import as_utc
 from bot.models import Answer, Carer, Conversation, Direction, Handoff, Message, MessageState
 
 TABLES = ("weekly", "stops", "handoffs", "delivery", "opt_outs")
+Cell = str | int | float
 
 
 @dataclass
@@ -23,7 +25,7 @@ class Table:
     name: str
     title: str
     columns: list[str]
-    rows: list[list] = field(default_factory=list)
+    rows: list[list[Cell]] = field(default_factory=list)
 
 
 def _week(moment: datetime) -> str:
@@ -31,17 +33,18 @@ def _week(moment: datetime) -> str:
     return (day - timedelta(days=day.weekday())).isoformat()  # the Monday the week starts on
 
 
-def _minutes(a, b) -> float:
+def _minutes(a: datetime, b: datetime) -> float:
     return (as_utc(b) - as_utc(a)).total_seconds() / 60
 
 
-def build(session: Session, now: datetime, start: datetime, end: datetime, abandoned_after_days: int) -> dict:
-    """Every table for [start, end)."""
+def build(session: Session, now: datetime, start: datetime, end: datetime, abandoned_after_days: int) -> dict[str, Any]:
+    """Every table for [start, end), by name (TABLES), and two figures: median_days_to_complete and completed."""
+    # A dict, not a TypedDict: the console reads the tables by a name it holds in a variable.
     quiet_since = now - timedelta(days=abandoned_after_days)
     convs = session.scalars(select(Conversation).where(Conversation.started_at < end)).all()
     weeks: dict[str, list[int]] = {}
-    durations = []
-    abandoned = []
+    durations: list[float] = []
+    abandoned: list[int] = []
     for c in convs:
         if c.assessment_status != "not_started" and start <= as_utc(c.started_at) < end:
             weeks.setdefault(_week(c.started_at), [0, 0, 0])[0] += 1
@@ -63,9 +66,9 @@ def build(session: Session, now: datetime, start: datetime, end: datetime, aband
             stops[question] = stops.get(question, 0) + 1
         stops["(before the first answer)"] = len(abandoned) - sum(stops.values())
     stop_table = Table("stops", "Where carers stop (last answer of abandoned assessments)", ["question", "carers"],
-                       sorted(([q, n] for q, n in stops.items() if n), key=lambda r: -r[1]))
+                       [[q, n] for q, n in sorted(((q, n) for q, n in stops.items() if n), key=lambda qn: -qn[1])])
 
-    groups: dict[tuple, list[float]] = {}
+    groups: dict[tuple[str, str], list[float]] = {}
     for h in session.scalars(select(Handoff).where(Handoff.created_at >= start, Handoff.created_at < end)):
         waited = _minutes(h.created_at, h.claimed_at or now)
         groups.setdefault((h.reason, h.urgency), []).append(waited)
@@ -96,6 +99,7 @@ def build(session: Session, now: datetime, start: datetime, end: datetime, aband
     outs: dict[str, int] = {}
     opted_out = select(Carer.opted_out_at).where(Carer.opted_out_at >= start, Carer.opted_out_at < end)
     for when in session.scalars(opted_out):
+        assert when is not None  # the range leaves out carers who never opted out
         outs[_week(when)] = outs.get(_week(when), 0) + 1
     opt_outs = Table("opt_outs", "Opt-outs per week", ["week", "opt_outs"], [[w, n] for w, n in sorted(outs.items())])
 

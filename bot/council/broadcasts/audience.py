@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (case, exists, func, or_, select)
+from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.messaging import outbox
 from bot.catalogue import is_gsm7, segments
 from bot.models import Carer, Conversation
@@ -42,9 +44,9 @@ def add_tag(session: Session, carer_id: int, tag: str) -> None:
 # -- the audience ----------------------------------------------------------------------------------
 
 
-def clean_audience(raw: dict) -> dict:
+def clean_audience(raw: Mapping[str, object]) -> dict[str, str]:
     """Keep the known filters with a value; refuse values the audience cannot mean."""
-    out = {}
+    out: dict[str, str] = {}
     for key in AUDIENCE_KEYS:
         value = str(raw.get(key) or "").strip()
         if not value or value == "any":
@@ -57,11 +59,11 @@ def clean_audience(raw: dict) -> dict:
     return out
 
 
-def parse_audience(text: str) -> dict:
+def parse_audience(text: str) -> dict[str, str]:
     """Read the command line's "status=in_progress,channel=sms" (or "all")."""
     if text.strip().lower() in ("", "all"):
         return {}
-    pairs = {}
+    pairs: dict[str, str] = {}
     for part in text.split(","):
         key, sep, value = part.partition("=")
         if not sep or key.strip() not in AUDIENCE_KEYS:
@@ -70,7 +72,7 @@ def parse_audience(text: str) -> dict:
     return clean_audience(pairs)
 
 
-def audience_ids(settings, now: datetime, audience: dict):
+def audience_ids(settings: Settings, now: datetime, audience: Mapping[str, object]) -> Select[int]:
     """A select of the ids of carers this audience reaches: consenting (not opted out, not erased) only."""
     latest = (select(Conversation.carer_id, func.max(Conversation.id).label("conv_id"))
               .group_by(Conversation.carer_id).subquery())
@@ -117,10 +119,11 @@ class Preview:
     own_hours: int = 0  # carers who gave the hours that suit them
     waiting_for_hours: int = 0  # of those, outside their hours now: theirs go when the hours open
     last_hours_open: datetime | None = None  # when the last of those hours opens, if sent now (council's time)
-    by_channel: dict = field(default_factory=dict)
+    by_channel: dict[str, int] = field(default_factory=dict)
 
 
-def preview(session: Session, settings, now: datetime, message: str, audience: dict) -> Preview:
+def preview(session: Session, settings: Settings, now: datetime, message: str,
+            audience: Mapping[str, object]) -> Preview:
     """How many carers this reaches, what it costs in SMS segments, and how many wait for their own hours."""
     ids = audience_ids(settings, now, audience).subquery()
     window_open = Carer.last_inbound_at >= now - outbox.WHATSAPP_WINDOW

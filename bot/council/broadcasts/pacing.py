@@ -9,7 +9,9 @@ from sqlalchemy import (update)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.timing.clock import as_utc
+from bot.config import Settings
+from bot.db import rows_changed
+from bot.timing.clock import Clock, as_utc
 from bot.models import Carer, Message, MessageKind
 from bot.timing.quiet_hours import QuietHours, contact_window, is_allowed, next_allowed
 from bot.council.broadcasts.models import BroadcastSendGate
@@ -17,7 +19,7 @@ from bot.council.broadcasts.models import BroadcastSendGate
 
 
 
-def sender_key(settings, channel: str) -> str:
+def sender_key(settings: Settings, channel: str) -> str:
     """The sender a message leaves from: the rate is per sender."""
     if settings.twilio_messaging_service_sid:
         return settings.twilio_messaging_service_sid
@@ -33,7 +35,7 @@ LOOK_AHEAD = timedelta(milliseconds=3)
 class SendGate:
     """Holds a broadcast message back until its sender is free, so however late the outbox runs, never faster than R."""
 
-    def __init__(self, settings, clock):
+    def __init__(self, settings: Settings, clock: Clock):
         self.settings = settings
         self.clock = clock
         # When each sender was last found busy until, in this process: until then the outbox claims none of
@@ -67,9 +69,9 @@ class SendGate:
             return next_allowed(now, quiet, window, zone)
         gap = timedelta(seconds=1.0 / max(settings.send_rate_per_second, 1e-9))
         key = sender_key(settings, message.channel)
-        took = session.execute(
+        took = rows_changed(session.execute(
             update(BroadcastSendGate).where(BroadcastSendGate.sender == key, BroadcastSendGate.next_free_at <= now)
-            .values(next_free_at=now + gap).execution_options(synchronize_session=False)).rowcount
+            .values(next_free_at=now + gap).execution_options(synchronize_session=False)))
         if took != 1:
             gate = session.get(BroadcastSendGate, key)
             if gate is not None:

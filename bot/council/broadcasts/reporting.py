@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import (func, select)
 from sqlalchemy.orm import Session
@@ -27,20 +28,20 @@ class Report:
     sent: int = 0
     delivered: int = 0
     failed: int = 0
-    failed_by_code: dict = field(default_factory=dict)
+    failed_by_code: dict[int, int] = field(default_factory=dict)
     skipped: int = 0
-    skipped_by_reason: dict = field(default_factory=dict)
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
     held_for_hours: int = 0  # queued, waiting in the outbox for the hours the carer asked to be texted in
     segments: int = 0
     callbacks: int = 0
-    by_channel: dict = field(default_factory=dict)
+    by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def done_share(self) -> float:
         """How far along: recipients no longer waiting for their turn."""
         return 1.0 if not self.recipients else (self.recipients - self.waiting) / self.recipients
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items()}
         data["failed_by_code"] = {str(k): v for k, v in self.failed_by_code.items()}
         data["done_share"] = round(self.done_share, 4)
@@ -92,7 +93,7 @@ def report(session: Session, broadcast_id: int) -> Report | None:
         select(func.count()).select_from(BroadcastRecipient)
         .join(Message, Message.id == BroadcastRecipient.message_id)
         .where(BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.reason == HELD_FOR_HOURS,
-               Message.state.in_(UNSENT)))
+               Message.state.in_(UNSENT))) or 0
     r.callbacks = session.scalar(
         select(func.count()).select_from(StatusEvent)
         .where(StatusEvent.twilio_sid.in_(select(Message.twilio_sid).where(Message.broadcast_id == broadcast_id)))) or 0

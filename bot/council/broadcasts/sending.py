@@ -7,13 +7,17 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Mapping
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (func, insert, literal, select,
                         update)
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
+from bot.db import rows_changed
 from bot.messaging import outbox
+from bot.parts import Core
 from bot.timing.clock import as_utc
 from bot.models import Carer, Direction, Message, MessageKind, MessageState
 from bot.timing.quiet_hours import QuietHours, contact_window, is_allowed, next_allowed
@@ -30,8 +34,8 @@ log = logging.getLogger("carertext.broadcasts")
 # -- the life of a broadcast -----------------------------------------------------------------------
 
 
-def create(session: Session, now: datetime, *, message: str, audience: dict, created_by: int | None = None,
-           send_until: datetime | None = None) -> Broadcast:
+def create(session: Session, now: datetime, *, message: str, audience: Mapping[str, object],
+           created_by: int | None = None, send_until: datetime | None = None) -> Broadcast:
     """Write a draft; nothing is sent until it is scheduled."""
     message = (message or "").strip()
     if not message:
@@ -46,11 +50,11 @@ def create(session: Session, now: datetime, *, message: str, audience: dict, cre
     return broadcast
 
 
-def _transition(session: Session, broadcast_id: int, from_states: tuple[str, ...], **values) -> bool:
-    return session.execute(
+def _transition(session: Session, broadcast_id: int, from_states: tuple[str, ...], **values: object) -> bool:
+    return rows_changed(session.execute(
         update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.state.in_(from_states))
         .values(**values).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )) == 1
 
 
 def schedule(session: Session, now: datetime, broadcast_id: int, at: datetime | None = None) -> None:
@@ -72,12 +76,12 @@ def stop(session: Session, now: datetime, broadcast_id: int) -> int:
     """Stop a running broadcast; its messages still waiting in the outbox are skipped. Returns how many."""
     if not _transition(session, broadcast_id, (BroadcastState.RUNNING,), state=BroadcastState.STOPPED, finished_at=now):
         raise BroadcastError("only a running broadcast can be stopped")
-    return session.execute(
+    return rows_changed(session.execute(
         update(Message).where(Message.broadcast_id == broadcast_id, Message.direction == Direction.OUT,
                               Message.state == MessageState.PENDING)
         .values(state=MessageState.SKIPPED, error_note="broadcast_stopped", processed_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
 
 
 # -- the tick: start what is due, hand the next slice to the outbox ----------------------------------
@@ -92,12 +96,12 @@ class TickResult:
 
 
 
-def _senders(settings) -> set[str]:
+def _senders(settings: Settings) -> set[str]:
     """Every sender a broadcast may leave from (one, with a Messaging Service)."""
     return {sender_key(settings, "sms"), sender_key(settings, "whatsapp")}
 
 
-def tick(services) -> TickResult:
+def tick(services: Core) -> TickResult:
     """Start due broadcasts and queue each running one's next slice; cheap when nothing runs."""
     result = TickResult()
     now = services.clock.now()
@@ -117,25 +121,26 @@ def tick(services) -> TickResult:
     return result
 
 
-def _start(services, broadcast_id: int) -> int:
+def _start(services: Core, broadcast_id: int) -> int:
     """Fix the audience (one INSERT ... SELECT, however many carers) and mark it running."""
     now = services.clock.now()
     with services.db.session() as session:
         if not _transition(session, broadcast_id, (BroadcastState.SCHEDULED,), state=BroadcastState.RUNNING,
                            started_at=now):
             return 0
-        broadcast = session.get(Broadcast, broadcast_id)
+        broadcast = session.get_one(Broadcast, broadcast_id)  # its state was just moved on: the row is there
         ids = audience_ids(services.settings, now, broadcast.audience or {}).subquery()
         session.execute(insert(BroadcastRecipient).from_select(
             ["broadcast_id", "carer_id", "state"],
             select(literal(broadcast_id), ids.c.id, literal(RecipientState.WAITING.value))))
         broadcast.recipients = session.scalar(
-            select(func.count()).select_from(BroadcastRecipient).where(BroadcastRecipient.broadcast_id == broadcast_id))
+            select(func.count()).select_from(BroadcastRecipient)
+            .where(BroadcastRecipient.broadcast_id == broadcast_id)) or 0
         log.info("broadcast started id=%s recipients=%s", broadcast_id, broadcast.recipients)
     return 1
 
 
-def _template(settings, message: str) -> tuple[str | None, dict | None]:
+def _template(settings: Settings, message: str) -> tuple[str | None, dict[str, str] | None]:
     sid = settings.whatsapp_broadcast_content_sid
     if not sid:
         return None, None
@@ -151,7 +156,7 @@ def _skip_reason(carer: Carer | None) -> str | None:
     return None
 
 
-def _slice(services, broadcast_id: int, result: TickResult) -> None:
+def _slice(services: Core, broadcast_id: int, result: TickResult) -> None:
     """Queue the recipients whose turn falls before the next tick, each at its own moment 1/R apart."""
     settings, now = services.settings, services.clock.now()
     quiet, zone = QuietHours.parse(settings.quiet_hours), ZoneInfo(settings.timezone)
@@ -161,7 +166,7 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
         # First write in the transaction: holds the row, so a stop waits for this slice and then skips it.
         if not _transition(session, broadcast_id, (BroadcastState.RUNNING,), state=BroadcastState.RUNNING):
             return
-        broadcast = session.get(Broadcast, broadcast_id)
+        broadcast = session.get_one(Broadcast, broadcast_id)  # its state was just moved on: the row is there
         send_until = as_utc(broadcast.send_until)
         if not is_allowed(now, quiet, None, zone):
             opens = next_allowed(now, quiet, None, zone)
@@ -188,13 +193,16 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
         template_sid, template_vars = _template(settings, broadcast.message)
         # Slots, counts and states are kept here and written once after the loop: a row changed inside it
         # would be written again by every enqueue's flush, four statements a recipient instead of one.
-        next_slot, queued, skipped = dict(first_slot), [], []
+        next_slot = dict(first_slot)
+        queued: list[tuple[BroadcastRecipient, Message, bool]] = []
+        skipped: list[tuple[BroadcastRecipient, str]] = []
         for recipient in waiting:
             carer = carers.get(recipient.carer_id)
             reason = _skip_reason(carer)
             if reason:
                 skipped.append((recipient, reason))
                 continue
+            assert carer is not None  # a missing carer is skipped as erased
             key = sender_key(settings, carer.channel)
             slot = next_slot.get(key, now)
             if slot >= horizon:
@@ -242,10 +250,10 @@ def _slice(services, broadcast_id: int, result: TickResult) -> None:
 
 
 def _skip_rest(session: Session, broadcast: Broadcast, reason: str) -> int:
-    count = session.execute(
+    count = rows_changed(session.execute(
         update(BroadcastRecipient).where(BroadcastRecipient.broadcast_id == broadcast.id,
                                          BroadcastRecipient.state == RecipientState.WAITING)
-        .values(state=RecipientState.SKIPPED, reason=reason).execution_options(synchronize_session=False)).rowcount
+        .values(state=RecipientState.SKIPPED, reason=reason).execution_options(synchronize_session=False)))
     broadcast.skipped += count
     return count
 
