@@ -8,10 +8,11 @@ from typing import Any, Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, event, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, Boolean, Connection, ForeignKey, Integer, String, Table, Text, event, select
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 
 from bot.logs import mask
+from bot.parts import Core
 from bot.timing.clock import as_utc
 from bot.models import Base
 
@@ -97,7 +98,7 @@ class EligibilityDecision(Base):
 
 @event.listens_for(AuditEntry, "before_update")
 @event.listens_for(AuditEntry, "before_delete")
-def _append_only(mapper, connection, target) -> None:
+def _append_only(mapper: Mapper[AuditEntry], connection: Connection, target: AuditEntry) -> None:
     raise PermissionError("the audit log is append-only")
 
 
@@ -122,7 +123,7 @@ APPEND_ONLY_TRIGGERS = {
 
 
 @event.listens_for(AuditEntry.__table__, "after_create")
-def _append_only_in_the_database(table, connection, **_) -> None:
+def _append_only_in_the_database(table: Table, connection: Connection, **_: object) -> None:
     for statement in APPEND_ONLY_TRIGGERS.get(connection.dialect.name, []):
         connection.exec_driver_sql(statement)
 
@@ -131,7 +132,7 @@ def hash_password(password: str) -> str:
     return hasher.hash(password)
 
 
-def create_worker(session: Session, now, *, email: str, password: str, role: str,
+def create_worker(session: Session, now: datetime, *, email: str, password: str, role: str,
                   display_name: str | None = None) -> Worker:
     """Add a console user with an argon2-hashed password."""
     if role not in ROLES:
@@ -149,7 +150,7 @@ def create_worker(session: Session, now, *, email: str, password: str, role: str
     return worker
 
 
-def create_admin(services, email: str, password: str) -> int:
+def create_admin(services: Core, email: str, password: str) -> int:
     """Create the first admin (the `carertext create-admin` command); returns the worker id."""
     now = services.clock.now()
     with services.db.session() as session:
@@ -159,7 +160,7 @@ def create_admin(services, email: str, password: str) -> int:
         return worker.id
 
 
-def authenticate(session: Session, now, email: str, password: str) -> Worker | None:
+def authenticate(session: Session, now: datetime, email: str, password: str) -> Worker | None:
     """The worker for these credentials, or None; repeated failures lock the account for a while."""
     worker = session.scalars(select(Worker).where(Worker.email == email.strip().lower())).first()
     if worker is None or not worker.active:
@@ -188,7 +189,7 @@ def authenticate(session: Session, now, email: str, password: str) -> Worker | N
     return worker
 
 
-def signed_in(session: Session, worker_id, session_version) -> Worker | None:
+def signed_in(session: Session, worker_id: object, session_version: object) -> Worker | None:
     """The worker a console session belongs to, if that session is still valid."""
     if not isinstance(worker_id, int) or not isinstance(session_version, int):
         return None
@@ -198,13 +199,13 @@ def signed_in(session: Session, worker_id, session_version) -> Worker | None:
     return worker
 
 
-def sign_out(session: Session, now, worker: Worker) -> None:
+def sign_out(session: Session, now: datetime, worker: Worker) -> None:
     """End every session of this worker: old cookies no longer match."""
     worker.session_version += 1
     audit(session, now, worker, "logout")
 
 
-def audit(session: Session, now, worker: Worker | None, action: str, *, carer_id: int | None = None,
+def audit(session: Session, now: datetime, worker: Worker | None, action: str, *, carer_id: int | None = None,
           handoff_id: int | None = None, detail: str | None = None) -> None:
     """Append one line to the audit log, in the same transaction as what it records."""
     # A number in the detail would make the line unerasable: the log is append-only, so mask it first.
@@ -213,7 +214,7 @@ def audit(session: Session, now, worker: Worker | None, action: str, *, carer_id
                            carer_id=carer_id, handoff_id=handoff_id, detail=detail))
 
 
-def read_audit(session: Session, now, reader: Worker, *, carer_id: int | None = None,
+def read_audit(session: Session, now: datetime, reader: Worker, *, carer_id: int | None = None,
                limit: int = 500) -> list[tuple[AuditEntry, str]]:
     """The newest audit lines with who did each; only a team manager or admin may read them."""
     if not reader.may("read_audit"):

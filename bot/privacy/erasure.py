@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, cast, create_engine, \
-    or_, select, text, update
+from sqlalchemy import JSON, Boolean, Column, ColumnElement, DateTime, ForeignKey, Integer, String, Table, Text, \
+    cast, create_engine, or_, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from bot.config import Settings
+from bot.parts import Core
 from bot.models import Base, Carer, Conversation, Direction, Handoff, Message, MessageState, UNHANDLED, UNSENT
 
 log = logging.getLogger("carertext.erasure")
@@ -46,14 +48,14 @@ class Erasure(Base):
     rasa_senders: Mapped[Optional[str]] = mapped_column(String(400))
 
 
-def _texty(column) -> bool:
+def _texty(column: Column[Any]) -> bool:
     kind = column.type
     if isinstance(kind, JSON):
         return True
     return isinstance(kind, String) and (isinstance(kind, Text) or kind.length is None or kind.length >= 100)
 
 
-def _blank(column):
+def _blank(column: Column[Any]) -> str | dict[str, object] | None:
     if column.nullable:
         return None
     if isinstance(column.type, JSON):
@@ -62,9 +64,9 @@ def _blank(column):
     return ERASED if length is None or length >= len(ERASED) else ""
 
 
-def _linked(table, ids: dict[str, set[int]]):
+def _linked(table: Table, ids: dict[str, set[int]]) -> ColumnElement[bool] | None:
     """A condition selecting this table's rows that belong to the carer, or None."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     for name, keys in ids.items():
         if table.name == name and keys:
             conditions.append(table.c.id.in_(keys))
@@ -78,7 +80,7 @@ def _linked(table, ids: dict[str, set[int]]):
 def _sweep(session: Session, carer: Carer) -> None:
     """Empty the free text of every row linked to the carer, in every table."""
     conv_ids = set(session.scalars(select(Conversation.id).where(Conversation.carer_id == carer.id)))
-    ids = {
+    ids: dict[str, set[int]] = {
         "carers": set(),  # the carer row itself is handled by hand: its counts columns stay
         "conversations": conv_ids,
         "messages": set(session.scalars(select(Message.id).where(Message.carer_id == carer.id))),
@@ -118,7 +120,7 @@ def _scrub_number(session: Session, phone: str) -> None:
             session.execute(update(table).where(probe.like(f"%{digits}%")).values({column.name: _blank(column)}))
 
 
-def erase_tracker(settings, senders: list[str]) -> bool:
+def erase_tracker(settings: Settings, senders: list[str]) -> bool:
     """Delete the senders' events from Rasa's SQL tracker store; False if it could not be reached."""
     if not senders:
         return True
@@ -139,7 +141,7 @@ def erase_tracker(settings, senders: list[str]) -> bool:
     return True
 
 
-def erase_in_session(session: Session, services, carer: Carer, *, reason: str, actor: str,
+def erase_in_session(session: Session, services: Core, carer: Carer, *, reason: str, actor: str,
                      keep_number: bool = False) -> Erasure:
     """Erase one carer inside the caller's session; keep_number leaves the number for one goodbye."""
     now = services.clock.now()
@@ -160,8 +162,11 @@ def erase_in_session(session: Session, services, carer: Carer, *, reason: str, a
     carer.profile_name, carer.contact_window, carer.erased_at = None, None, now
     if not keep_number:
         carer.phone = None
-    count = lambda d: len(session.scalars(select(Message.id).where(Message.carer_id == carer.id,  # noqa: E731
-                                                                   Message.direction == d)).all())
+
+    def count(direction: str) -> int:
+        return len(session.scalars(select(Message.id).where(Message.carer_id == carer.id,
+                                                            Message.direction == direction)).all())
+
     tally = Erasure(carer_id=carer.id, reason=reason, actor=actor[:64], messages_in=count("in"),
                     messages_out=count("out"), erased_at=now, rasa_senders=",".join(senders)[:400])
     session.add(tally)
@@ -170,7 +175,7 @@ def erase_in_session(session: Session, services, carer: Carer, *, reason: str, a
     return tally
 
 
-def erase_carer(services, carer_id: int, actor: str, reason: str = "admin") -> bool:
+def erase_carer(services: Core, carer_id: int, actor: str, reason: str = "admin") -> bool:
     """An admin's erase: everything personal goes now, the number included; False if no such carer."""
     with services.db.session() as session:
         carer = session.get(Carer, carer_id)
@@ -197,7 +202,8 @@ def finish(session: Session, carer: Carer) -> bool:
     return True
 
 
-def on_erase_confirmed(services, session: Session, now, carer: Carer, conv, msg, ev) -> None:
+def on_erase_confirmed(services: Core, session: Session, now: datetime, carer: Carer, conv: Conversation,
+                       msg: Message | None, ev: dict[str, Any]) -> None:
     """The carer confirmed erasure (Rasa's erase_confirmed): erase now, keeping the number for the goodbye."""
     erase_in_session(session, services, carer, reason="carer", actor="carer", keep_number=True)
 

@@ -11,13 +11,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bot.parts import Core
 from bot.privacy import erasure
 from bot.models import Carer, Handoff
 
 log = logging.getLogger("carertext.retention")
 
 
-def erase_expired(services, limit: int = 500) -> int:
+def erase_expired(services: Core, limit: int = 500) -> int:
     """Erase carers whose case closed more than RETENTION_DAYS ago; finish left-over erasures; return how many."""
     now = services.clock.now()
     cutoff = now - timedelta(days=services.settings.retention_days)
