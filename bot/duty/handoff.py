@@ -5,25 +5,30 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.catalogue import Catalogue
+from bot.config import Settings
+from bot.db import rows_changed
 from bot.messaging import outbox
+from bot.parts import Core
 from bot.duty import staff, worksheet
 from bot.timing import working_days
-from bot.adapters.rasa_client import RasaUnavailable
+from bot.adapters.rasa_client import DialogueModel, RasaMessage, RasaUnavailable
 from bot.timing.clock import as_utc
-from bot.models import Carer, Conversation, Handoff, HandoffReason, HandoffState, Message, MessageKind, Urgency
+from bot.models import Answer, Carer, Conversation, Handoff, HandoffReason, HandoffState, Message, MessageKind, Urgency
 from bot.duty.staff import Worker
 
 log = logging.getLogger("carertext.handoff")
 
-URGENCY = {HandoffReason.SAFEGUARDING: Urgency.URGENT, HandoffReason.SAFETY_CHECK: Urgency.SOON,
+URGENCY: dict[str, Urgency] = {HandoffReason.SAFEGUARDING: Urgency.URGENT, HandoffReason.SAFETY_CHECK: Urgency.SOON,
            HandoffReason.UNSAFE_TO_TEXT: Urgency.SOON, HandoffReason.ASKED_FOR_PERSON: Urgency.SOON,
            HandoffReason.NOT_UNDERSTOOD: Urgency.SOON, HandoffReason.BEREAVEMENT: Urgency.SOON,
            HandoffReason.CIRCUMSTANCES_CHANGED: Urgency.SOON, HandoffReason.COMPLETED: Urgency.ROUTINE}
-URGENCY_ORDER = {Urgency.URGENT: 0, Urgency.SOON: 1, Urgency.ROUTINE: 2}
+URGENCY_ORDER: dict[str, int] = {Urgency.URGENT: 0, Urgency.SOON: 1, Urgency.ROUTINE: 2}
 # How a worker may close a handoff; shown in the console's close form.
 OUTCOMES = {
     "resolved": "Resolved with the carer",
@@ -40,7 +45,7 @@ class HandoffError(Exception):
     """A worker's action that cannot be done (not theirs, already closed, empty reply)."""
 
 
-def open_handoff(session: Session, now, *, carer: Carer, conversation: Conversation, reason: str,
+def open_handoff(session: Session, now: datetime, *, carer: Carer, conversation: Conversation, reason: str,
                  flags: tuple[str, ...] = (), trigger_message_id: int | None = None) -> Handoff:
     """Create a handoff, or return the open one of the same reason so a carer is not queued twice."""
     existing = session.scalars(
@@ -61,7 +66,7 @@ def open_handoff(session: Session, now, *, carer: Carer, conversation: Conversat
     return handoff
 
 
-def alert_duty(session: Session, now, settings, catalogue, handoff: Handoff) -> None:
+def alert_duty(session: Session, now: datetime, settings: Settings, catalogue: Catalogue, handoff: Handoff) -> None:
     """Tell the duty contact at once, through the same outbox: SMS to the duty phone, e-mail and/or chat."""
     emails = [a.strip() for a in settings.duty_email.split(",") if a.strip()]
     if not settings.duty_phone and not emails and not settings.duty_webhook_url:
@@ -89,7 +94,7 @@ def alert_duty(session: Session, now, settings, catalogue, handoff: Handoff) -> 
 # -- the queue -----------------------------------------------------------------------------------
 
 
-def due_by(handoff: Handoff, settings) -> datetime:
+def due_by(handoff: Handoff, settings: Settings) -> datetime:
     """When a person should have picked this handoff up, from its urgency's target."""
     created = as_utc(handoff.created_at)
     if handoff.urgency == Urgency.URGENT:
@@ -99,7 +104,7 @@ def due_by(handoff: Handoff, settings) -> datetime:
     return created + timedelta(days=settings.handoff_target_routine_days)
 
 
-def target_label(urgency: str, settings) -> str:
+def target_label(urgency: str, settings: Settings) -> str:
     if urgency == Urgency.URGENT:
         return f"{settings.handoff_target_urgent_minutes} min"
     if urgency == Urgency.SOON:
@@ -135,7 +140,7 @@ class QueueItem:
     overdue: bool
     claimed_by: str | None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"id": self.id, "urgency": self.urgency, "reason": self.reason, "state": self.state,
                 "carer": self.carer_label, "risk_flags": self.risk_flags, "waited": self.waited_label,
                 "target": self.target_label, "overdue": self.overdue, "claimed_by": self.claimed_by}
@@ -152,13 +157,13 @@ def carer_label(session: Session, carer: Carer, conversation_id: int | None) -> 
     return name + tail
 
 
-def queue(session: Session, now, settings) -> list[QueueItem]:
+def queue(session: Session, now: datetime, settings: Settings) -> list[QueueItem]:
     """Open and held handoffs: most urgent first, then whoever has waited longest."""
     handoffs = list(session.scalars(select(Handoff).where(Handoff.state != HandoffState.CLOSED)))
     names = {w.id: w.display_name for w in session.scalars(select(Worker))}
     items = []
     for h in handoffs:
-        carer = session.get(Carer, h.carer_id)
+        carer = session.get_one(Carer, h.carer_id)
         waited = now - as_utc(h.created_at)
         items.append(QueueItem(
             id=h.id, urgency=h.urgency, reason=h.reason, state=h.state,
@@ -175,17 +180,17 @@ def queue(session: Session, now, settings) -> list[QueueItem]:
 # -- a worker's actions --------------------------------------------------------------------------
 
 
-def claim(session: Session, now, handoff_id: int, worker: Worker) -> bool:
+def claim(session: Session, now: datetime, handoff_id: int, worker: Worker) -> bool:
     """Take a handoff; exactly one of two workers claiming at once wins (a conditional UPDATE)."""
     result = session.execute(
         update(Handoff).where(Handoff.id == handoff_id, Handoff.state == HandoffState.OPEN)
         .values(state=HandoffState.CLAIMED, claimed_by=worker.id, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         staff.audit(session, now, worker, "claim_lost", handoff_id=handoff_id)
         return False
-    handoff = session.get(Handoff, handoff_id)
+    handoff = session.get_one(Handoff, handoff_id)
     session.refresh(handoff)
     conv = session.get(Conversation, handoff.conversation_id) if handoff.conversation_id else None
     if conv is not None:
@@ -205,7 +210,7 @@ def _held(session: Session, handoff_id: int, worker: Worker) -> Handoff:
     return handoff
 
 
-def reply(session: Session, now, handoff_id: int, worker: Worker, text: str) -> int:
+def reply(session: Session, now: datetime, handoff_id: int, worker: Worker, text: str) -> int:
     """Queue a worker's message to the carer on their channel; returns the carer id to send for."""
     handoff = _held(session, handoff_id, worker)
     text = (text or "").strip()
@@ -213,7 +218,7 @@ def reply(session: Session, now, handoff_id: int, worker: Worker, text: str) -> 
         raise HandoffError("write a message first")
     if len(text) > MAX_REPLY:
         raise HandoffError(f"a message can be at most {MAX_REPLY} characters")
-    carer = session.get(Carer, handoff.carer_id)
+    carer = session.get_one(Carer, handoff.carer_id)
     conv = session.get(Conversation, handoff.conversation_id) if handoff.conversation_id else None
     message = outbox.enqueue(session, now, carer=carer, conversation=conv, body=text, kind=MessageKind.WORKER,
                              channel=carer.channel)
@@ -222,14 +227,33 @@ def reply(session: Session, now, handoff_id: int, worker: Worker, text: str) -> 
     return carer.id
 
 
-def hand_back(services, handoff_id: int, worker_id: int) -> None:
+class RepliesApplier(Protocol):
+    def apply_replies(self, session: Session, carer: Carer, conv: Conversation, msg: Message | None,
+                      replies: list[RasaMessage], kind: str = "reply") -> None: ...
+
+
+class HandingBack(Core, Protocol):
+    """What a hand-back needs of the services: the dialogue model, the conversations and the outbox too."""
+
+    @property
+    def rasa(self) -> DialogueModel: ...
+
+    @property
+    def conversations(self) -> RepliesApplier: ...
+
+    @property
+    def outbox(self) -> outbox.Outbox: ...
+
+
+def hand_back(services: HandingBack, handoff_id: int, worker_id: int) -> None:
     """Give the conversation back to the bot: tell the carer, and re-ask the question it stopped on."""
     now = services.clock.now()
     with services.db.session() as session:
-        worker = session.get(Worker, worker_id)
+        worker = session.get_one(Worker, worker_id)  # the signed-in worker
         handoff = _held(session, handoff_id, worker)
-        carer = session.get(Carer, handoff.carer_id)
-        conv = session.get(Conversation, handoff.conversation_id)
+        carer = session.get_one(Carer, handoff.carer_id)
+        assert handoff.conversation_id is not None  # a handoff is opened in a conversation; only erasure empties it
+        conv = session.get_one(Conversation, handoff.conversation_id)
         handoff.state, handoff.outcome, handoff.closed_at = HandoffState.CLOSED, "handed_back", now
         if not _other_open(session, handoff):
             conv.state = "bot"
@@ -244,7 +268,7 @@ def hand_back(services, handoff_id: int, worker_id: int) -> None:
             log.warning("resume after hand-back failed handoff=%s error=%s", handoff_id, type(exc).__name__)
             replies = []
         with services.db.session() as session:
-            carer, conv = session.get(Carer, carer_id), session.get(Conversation, conv_id)
+            carer, conv = session.get_one(Carer, carer_id), session.get_one(Conversation, conv_id)
             services.conversations.apply_replies(session, carer, conv, None, replies)
     services.outbox.send_for_carer(carer_id)
 
@@ -257,7 +281,7 @@ def _other_open(session: Session, handoff: Handoff) -> bool:
     ).first() is not None
 
 
-def close(session: Session, now, handoff_id: int, worker: Worker, outcome: str, note: str) -> None:
+def close(session: Session, now: datetime, handoff_id: int, worker: Worker, outcome: str, note: str) -> None:
     """Close a handoff with an outcome and a note; the bot answers the carer's next message again."""
     if outcome not in OUTCOMES:
         raise HandoffError("choose an outcome")
@@ -271,8 +295,8 @@ def close(session: Session, now, handoff_id: int, worker: Worker, outcome: str, 
                 detail=f"outcome={outcome}")
 
 
-def decide(session: Session, now, catalogue, handoff_id: int, worker: Worker, *, eligible: bool,
-           reasons: str, conditions: dict | None = None) -> int:
+def decide(session: Session, now: datetime, catalogue: Catalogue, handoff_id: int, worker: Worker, *, eligible: bool,
+           reasons: str, conditions: dict[str, Any] | None = None) -> int:
     """Record the eligibility decision on a completed assessment and tell the carer in plain words."""
     handoff = _held(session, handoff_id, worker)
     if handoff.reason != HandoffReason.COMPLETED:
@@ -280,7 +304,7 @@ def decide(session: Session, now, catalogue, handoff_id: int, worker: Worker, *,
     reasons = (reasons or "").strip()
     if not reasons:
         raise HandoffError("write the reasons: the carer is owed them in writing")
-    carer = session.get(Carer, handoff.carer_id)
+    carer = session.get_one(Carer, handoff.carer_id)
     conv = session.get(Conversation, handoff.conversation_id) if handoff.conversation_id else None
     decision = staff.EligibilityDecision(
         handoff_id=handoff.id, carer_id=carer.id, conversation_id=conv.id if conv else None, eligible=eligible,
@@ -311,7 +335,7 @@ class CaseView:
     conversation: Conversation | None
     carer_name: str
     trigger: Message | None
-    answers: list  # (question id, Answer), in the order the questions are asked
+    answers: list[tuple[str, Answer]]  # in the order the questions are asked
     worksheet: worksheet.Worksheet | None
     decision: staff.EligibilityDecision | None
     messages: list[Message]
@@ -321,12 +345,12 @@ class CaseView:
     overdue: bool
 
 
-def view(session: Session, now, settings, handoff_id: int, worker: Worker) -> CaseView | None:
+def view(session: Session, now: datetime, settings: Settings, handoff_id: int, worker: Worker) -> CaseView | None:
     """Read one handoff and the carer's record; the read is written to the audit log."""
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
         return None
-    carer = session.get(Carer, handoff.carer_id)
+    carer = session.get_one(Carer, handoff.carer_id)
     conv = session.get(Conversation, handoff.conversation_id) if handoff.conversation_id else None
     questions = worksheet.load_questions()
     answers = worksheet.current_answers(session, conv.id) if conv is not None else {}
@@ -352,7 +376,7 @@ def view(session: Session, now, settings, handoff_id: int, worker: Worker) -> Ca
     )
 
 
-def messages_after(session: Session, now, handoff_id: int, worker: Worker, after_id: int) -> list[Message]:
+def messages_after(session: Session, now: datetime, handoff_id: int, worker: Worker, after_id: int) -> list[Message]:
     """The carer's messages newer than `after_id`, for an open handoff page; new ones are audited."""
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
@@ -365,7 +389,8 @@ def messages_after(session: Session, now, handoff_id: int, worker: Worker, after
     return found
 
 
-def assessment_for(session: Session, now, handoff_id: int, worker, action: str) -> dict | None:
+def assessment_for(session: Session, now: datetime, handoff_id: int, worker: Worker,
+                   action: str) -> dict[str, Any] | None:
     """The assessment record behind a handoff, with the read written to the audit log."""
     from bot.duty.assessment.record import assessment_record
 
