@@ -17,6 +17,7 @@ from bot.council import broadcasts
 from bot.db import Database
 from bot.duty.safeguarding import Concern, shared_screen
 from bot.messaging.conversation import Conversations
+from bot.messaging.inbox import Claim
 from bot.messaging.outbox import Outbox
 from bot.privacy import erasure, retention
 from bot.timing import reminders
@@ -43,9 +44,9 @@ class Services:
     conversations: Conversations = field(init=False)
     jobs: list[Job] = field(init=False)
     # Set by a Dispatcher running in this process: wake its workers when a carer's message is stored.
-    wake: Callable | None = None
+    wake: Callable[[int | None, Claim | None], None] | None = None
 
-    def notify(self, carer_id: int | None = None, claim=None) -> None:
+    def notify(self, carer_id: int | None = None, claim: Claim | None = None) -> None:
         """Wake the in-process workers: a message of this carer has been stored (and maybe handed over)."""
         if self.wake is not None:
             self.wake(carer_id, claim)

@@ -10,17 +10,18 @@ import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, cast
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Row, Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.duty import handoff as handoffs
 from bot.messaging import outbox, whatsapp_buttons
 from bot.timing import working_days
-from bot.adapters.rasa_client import RasaUnavailable
+from bot.adapters.rasa_client import DialogueModel, RasaMessage, RasaUnavailable
+from bot.parts import Core
 from bot.timing.clock import as_utc
 from bot.messaging.inbox import LEASE_FREE, Claim
 from bot.models import Answer, Carer, Conversation, Message
@@ -51,7 +52,7 @@ HEAD = (
            Message.state.in_(("pending", "processing")))
     .order_by(Message.id).limit(1)
 )
-_carers = Carer.__table__
+_carers = cast(Table, Carer.__table__)  # typed as any FromClause; a declarative class's is its Table
 # Core, not ORM: the carer row comes with the head read, and ORM's UPDATE ... RETURNING costs twice as much.
 TAKE_LEASE = (
     update(_carers)
@@ -59,9 +60,34 @@ TAKE_LEASE = (
     .values(lease_owner=bindparam("p_owner"), lease_until=bindparam("p_until"))
 )
 
-EventHandler = Callable[[Session, Any, Carer, Conversation, Message, dict], None]
-# Work for after the reply on every carer's message, given the carer's id.
-InboundHook = Callable[[Session, int], None]
+# A custom payload Rasa sent: {"event": ..., and what that event carries}, or {"say": ..., "choices": ...}.
+RasaEvent = dict[str, Any]
+
+
+class EventHandler(Protocol):
+    """What a Rasa event does; called by keyword too, once the reply has left (after_reply)."""
+
+    def __call__(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+                 ev: RasaEvent) -> None: ...
+
+
+class InboundHook(Protocol):
+    """Work for after the reply on every carer's message, given the carer's id."""
+
+    def __call__(self, session: Session, carer_id: int) -> None: ...
+
+
+class Talking(Core, Protocol):
+    """What a conversation needs of the services: the screen, the dialogue model and the outbox too."""
+
+    @property
+    def rasa(self) -> DialogueModel: ...
+
+    @property
+    def outbox(self) -> outbox.Outbox: ...
+
+    @property
+    def screen(self) -> Callable[[str], Concern | None]: ...
 
 
 def keyword(text: str) -> str:
@@ -80,15 +106,16 @@ class Turn:
     key: str
     retry: bool
     rotate: bool
-    metadata: dict = field(default_factory=dict)
-    after: list = field(default_factory=list)  # bookkeeping for after the reply has left (outbox.Replies)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # Bookkeeping for after the reply has left (outbox.Replies).
+    after: list[Callable[[Session], None]] = field(default_factory=list)
     outbox_clear: bool = False  # nothing waits to go to the carer: the first reply may leave before its record
 
 
 class Conversations:
     """Works through each carer's inbox in order, one worker per carer at a time."""
 
-    def __init__(self, services, *, on_inbound: Iterable[InboundHook] = (),
+    def __init__(self, services: Talking, *, on_inbound: Iterable[InboundHook] = (),
                  events: Mapping[str, EventHandler] | None = None,
                  after_reply: Mapping[str, EventHandler] | None = None):
         self.s = services
@@ -212,7 +239,8 @@ class Conversations:
                 self._release(carer_id, owner)
 
     @contextmanager
-    def _unit(self, carer_id: int | None, after: list | None = None) -> Iterator[outbox.Replies]:
+    def _unit(self, carer_id: int | None,
+              after: list[Callable[[Session], None]] | None = None) -> Iterator[outbox.Replies]:
         """One unit of work of a turn on this thread, which the unit queued in it are noted in."""
         unit = self._thread.unit = outbox.Replies(carer_id, after=[] if after is None else after)
         try:
@@ -228,7 +256,7 @@ class Conversations:
         else:
             unit.later(session, work)
 
-    def _head(self, session: Session, carer_id: int):
+    def _head(self, session: Session, carer_id: int) -> Row[Message, Conversation, Carer, datetime | None, bool] | None:
         """The carer's oldest unfinished message, its conversation, the carer, when their message before it
         came, and whether anything waits to go to them."""
         return session.execute(HEAD, {"p_carer_id": carer_id}).first()
@@ -236,7 +264,7 @@ class Conversations:
     # -- one message -----------------------------------------------------------------------------
 
     def _open(self, session: Session, unit: outbox.Replies, msg: Message, carer: Carer, conv: Conversation,
-              previous_at, outbox_clear: bool, taken: bool = False) -> Turn | None:
+              previous_at: datetime | None, outbox_clear: bool, taken: bool = False) -> Turn | None:
         """Everything before Rasa: opt-out, safeguarding, a person holding the conversation; None when done.
 
         taken: the webhook stored the message as this first attempt already."""
@@ -245,16 +273,19 @@ class Conversations:
         if not taken:
             msg.state, msg.attempts = "processing", msg.attempts + 1
         after = unit.after
+        assert after is not None  # a unit of work just opened: nothing has run its work yet
         text = (msg.body or "").strip()
         word = keyword(text)
         for hook in self.on_inbound:
             unit.later(session, partial(hook, carer_id=carer.id))
         if word in OPT_OUT_WORDS:
             self._opt_out(session, carer, conv, msg)
-            return self._finish(session, msg)
+            self._finish(session, msg)
+            return None
         if carer.opted_out:
             if word not in OPT_IN_WORDS and word != "yes":
-                return self._finish(session, msg)  # kept, never answered: they said STOP
+                self._finish(session, msg)  # kept, never answered: they said STOP
+                return None
             carer.opted_out, carer.opted_out_at = False, None
             text = "start"
         # Every message is screened, whatever the conversation's state: a person holding it included.
@@ -263,23 +294,28 @@ class Conversations:
             concern = None  # "I can't manage it" picked from the choices answers the question; the worksheet has it
         if concern is not None and concern.tier >= Tier.RISK_DISCLOSED:
             self._crisis(session, carer, conv, msg, concern)
-            return self._finish(session, msg)
+            self._finish(session, msg)
+            return None
         if conv.state == "safety_check":
             answered = self._safety_answer(session, carer, conv, msg, text)
             if answered is None:
-                return self._finish(session, msg)
+                self._finish(session, msg)
+                return None
             outbox_clear = outbox_clear and answered == text  # a thank-you waits: the question goes after it
             text = answered
         elif concern is not None and conv.state == "bot":
             self._safety_check(session, carer, conv, msg, concern)
-            return self._finish(session, msg)
+            self._finish(session, msg)
+            return None
         if conv.state != "bot":
             # A person holds the conversation (the console shows the message): never leave the carer in silence.
             self._acknowledge_waiting(session, carer, conv, msg)
-            return self._finish(session, msg)
+            self._finish(session, msg)
+            return None
         if not text:
             self._say(session, carer, conv, msg, "media_received" if msg.num_media else "empty_message")
-            return self._finish(session, msg)
+            self._finish(session, msg)
+            return None
         hours = 0.0
         if previous_at is not None:
             hours = round((as_utc(msg.created_at) - as_utc(previous_at)).total_seconds() / 3600, 2)
@@ -344,8 +380,9 @@ class Conversations:
         """Keep the message; try again with backoff; one kind apology if the wait grows long."""
         now = self.s.clock.now()
         with self.s.db.session() as session:
-            msg = session.get(Message, message_id)
-            carer = session.get(Carer, msg.carer_id)
+            msg = session.get_one(Message, message_id)
+            assert msg.carer_id is not None  # an inbound message is its carer's
+            carer = session.get_one(Carer, msg.carer_id)
             msg.state = "pending"
             msg.next_attempt_at = now + timedelta(seconds=min(30.0, 2.0 ** min(msg.attempts, 5)))
             waited = (now - as_utc(msg.created_at)).total_seconds()
@@ -364,7 +401,7 @@ class Conversations:
     # -- what Rasa said --------------------------------------------------------------------------
 
     def apply_replies(self, session: Session, carer: Carer, conv: Conversation, msg: Message | None,
-                      replies: list[dict], kind: str = "reply") -> None:
+                      replies: list[RasaMessage], kind: str = "reply") -> None:
         """Turn Rasa's messages into outbox rows and records, in the order Rasa gave them."""
         for item in replies:
             custom = item.get("custom")
@@ -388,11 +425,12 @@ class Conversations:
             elif item.get("text"):
                 self._enqueue(session, carer, conv, msg, item["text"], kind)
 
-    def _say(self, session, carer, conv, msg, key: str, kind: str = "reply", **variables) -> None:
+    def _say(self, session: Session, carer: Carer, conv: Conversation | None, msg: Message | None, key: str,
+             kind: str = "reply", **variables: object) -> None:
         self._enqueue(session, carer, conv, msg, self.s.catalogue.text(key, carer.language, **variables), kind)
 
-    def _enqueue(self, session, carer, conv, msg, body: str, kind: str, content_sid: str | None = None,
-                 content_variables: dict | None = None) -> None:
+    def _enqueue(self, session: Session, carer: Carer, conv: Conversation | None, msg: Message | None, body: str,
+                 kind: str, content_sid: str | None = None, content_variables: dict[str, str] | None = None) -> None:
         # A reply goes back on the channel the carer used for that message.
         message = outbox.enqueue(session, self.s.clock.now(), carer=carer, conversation=conv, body=body, kind=kind,
                        in_reply_to=msg.id if msg is not None else None,
@@ -402,7 +440,7 @@ class Conversations:
         if unit is not None:
             unit.queued(message)
 
-    def _opt_out(self, session, carer: Carer, conv: Conversation, msg: Message) -> None:
+    def _opt_out(self, session: Session, carer: Carer, conv: Conversation, msg: Message) -> None:
         now = self.s.clock.now()
         if carer.channel == "whatsapp" and not carer.opted_out:
             # Twilio confirms opt-outs on SMS itself; on WhatsApp the product must.
@@ -410,7 +448,7 @@ class Conversations:
         carer.opted_out, carer.opted_out_at = True, now
         log.info("carer opted out carer=%s", carer.public_id[:8])
 
-    def _crisis(self, session, carer: Carer, conv: Conversation, msg: Message, concern: Concern) -> None:
+    def _crisis(self, session: Session, carer: Carer, conv: Conversation, msg: Message, concern: Concern) -> None:
         """A risk disclosed or danger now: the lines for that risk, an urgent handoff, the duty alert."""
         now = self.s.clock.now()
         if concern.tier >= Tier.DANGER_NOW:
@@ -428,7 +466,8 @@ class Conversations:
         log.warning("safeguarding concern carer=%s tier=%s flags=%s handoff=%s", carer.public_id[:8],
                     concern.tier.name.lower(), ",".join(concern.flags), handoff.id)
 
-    def _say_if_closed(self, session, carer, conv, msg, now) -> None:
+    def _say_if_closed(self, session: Session, carer: Carer, conv: Conversation, msg: Message,
+                       now: datetime) -> None:
         if working_days.duty_team_open(now, self.s.settings):
             return
         phone = self.s.settings.emergency_duty_phone
@@ -437,7 +476,7 @@ class Conversations:
         else:
             self._say(session, carer, conv, msg, "crisis_out_of_hours_no_phone", kind="crisis")
 
-    def _safety_check(self, session, carer: Carer, conv: Conversation, msg: Message, concern: Concern) -> None:
+    def _safety_check(self, session: Session, carer: Carer, conv: Conversation, msg: Message, concern: Concern) -> None:
         """Strain or an unclear phrase: ask kindly whether they are safe now, and ask a person to check in."""
         self._say(session, carer, conv, msg, "safety_check", kind="crisis")
         conv.state = "safety_check"
@@ -445,7 +484,7 @@ class Conversations:
                               flags=concern.flags, trigger_message_id=msg.id)
         log.info("safety check asked carer=%s flags=%s", carer.public_id[:8], ",".join(concern.flags))
 
-    def _safety_answer(self, session, carer: Carer, conv: Conversation, msg: Message, text: str) -> str | None:
+    def _safety_answer(self, session: Session, carer: Carer, conv: Conversation, msg: Message, text: str) -> str | None:
         """The answer to "are you safe right now?": not safe is a crisis; safe carries on with the questions.
 
         Returns the text to send on to the dialogue model, or None when nothing more is to be done."""
@@ -460,7 +499,7 @@ class Conversations:
             return "/repeat"  # the question they were on, asked again
         return text  # they moved on: their message is an answer or a command like any other
 
-    def _acknowledge_waiting(self, session, carer: Carer, conv: Conversation, msg: Message) -> None:
+    def _acknowledge_waiting(self, session: Session, carer: Carer, conv: Conversation, msg: Message) -> None:
         """While a person has the case: a short word that someone has their messages, at most once an interval."""
         now = self.s.clock.now()
         since = now - timedelta(minutes=self.s.settings.safeguarding_ack_minutes)
@@ -472,7 +511,8 @@ class Conversations:
 
     # -- Rasa's events ---------------------------------------------------------------------------
 
-    def _on_answer(self, session, now, carer, conv, msg, ev) -> None:
+    def _on_answer(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+                   ev: RasaEvent) -> None:
         question = str(ev.get("question") or "")[:64]
         status = ev.get("status") or "answered"
         if status == "changed":
@@ -485,7 +525,8 @@ class Conversations:
         if conv.assessment_status == "not_started":
             conv.assessment_status = "in_progress"
 
-    def _on_handoff(self, session, now, carer, conv, msg, ev) -> None:
+    def _on_handoff(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+                    ev: RasaEvent) -> None:
         reason = ev.get("reason") or "asked_for_person"
         if reason == "safeguarding" and msg is not None:
             # The NLU's second net, on a message the screen passed: the two disagree, so it is the uncertain
@@ -495,33 +536,39 @@ class Conversations:
         handoffs.open_handoff(session, now, carer=carer, conversation=conv, reason=reason,
                               trigger_message_id=msg.id if msg is not None else None)
 
-    def _on_progress(self, session, now, carer, conv, msg, ev) -> None:
+    def _on_progress(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+                     ev: RasaEvent) -> None:
         conv.current_section = str(ev.get("section") or "")[:64] or conv.current_section
         conv.progress_done = int(ev.get("done") or 0)
         conv.progress_total = int(ev.get("total") or 0)
         if conv.assessment_status == "not_started":
             conv.assessment_status = "in_progress"
 
-    def _on_completed(self, session, now, carer, conv, msg, ev) -> None:
+    def _on_completed(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+                      ev: RasaEvent) -> None:
         conv.assessment_status, conv.completed_at = "completed", now
         handoffs.open_handoff(session, now, carer=carer, conversation=conv, reason="completed")
 
-    def _on_opt_out(self, session, now, carer, conv, msg, ev) -> None:
+    def _on_opt_out(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+                    ev: RasaEvent) -> None:
         confirm = ev.get("confirm")
         if confirm and not carer.opted_out and self.s.catalogue.has(confirm, carer.language):
             # Said in their own words, not a keyword: no carrier confirms it on SMS, so we do, once.
             self._say(session, carer, conv, msg, confirm, kind="opt_out")
         carer.opted_out, carer.opted_out_at = True, now
 
-    def _on_life_event(self, session, now, carer, conv, msg, ev) -> None:
+    def _on_life_event(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+                       ev: RasaEvent) -> None:
         """The person cared for has died: the assessment ends, so no reminder or notice asks about it again."""
         if ev.get("kind") == "bereavement":
             conv.assessment_status = "ended"
 
-    def _on_opt_in(self, session, now, carer, conv, msg, ev) -> None:
+    def _on_opt_in(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+                   ev: RasaEvent) -> None:
         carer.opted_out, carer.opted_out_at = False, None
 
-    def _on_copy(self, session, now, carer, conv, msg, ev) -> None:
+    def _on_copy(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+                 ev: RasaEvent) -> None:
         """The short copy of what the carer said, built from the answers table (bot.duty.assessment)."""
         from bot.duty.assessment import assessment_record, short_copy
 
@@ -529,5 +576,6 @@ class Conversations:
         body = short_copy(assessment_record(session, conv.id), self.s.catalogue, carer.language)
         self._enqueue(session, carer, conv, msg, body, "reply")
 
-    def _on_contact_window(self, session, now, carer, conv, msg, ev) -> None:
+    def _on_contact_window(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
+                           ev: RasaEvent) -> None:
         carer.contact_window = str(ev.get("window") or "")[:200] or None

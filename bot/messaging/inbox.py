@@ -6,14 +6,15 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Mapping
+from typing import Callable, Mapping, Protocol, cast
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.messaging import outbox, ratelimit
+from bot.parts import Core
 from bot.timing.clock import Clock, as_utc
 from bot.db import insert_now
 from bot.models import Carer, Conversation, Direction, Message, MessageKind, MessageState, UNHANDLED
@@ -168,7 +169,7 @@ class Stored:
     claim: Claim | None = None
 
 
-_carers = Carer.__table__
+_carers = cast(Table, Carer.__table__)  # typed as any FromClause; a declarative class's is its Table
 _waiting = aliased(Message)
 # No worker holds the carer: never leased, or the lease has run out (a worker that died).
 LEASE_FREE = or_(_carers.c.lease_until.is_(None), _carers.c.lease_until < bindparam("p_now"))
@@ -186,7 +187,20 @@ HAND_OVER = (
 )
 
 
-def store(session: Session, services, incoming: IncomingMessage) -> Stored | None:
+class OwnerNames(Protocol):
+    def new_owner(self) -> str: ...
+
+
+class Receiving(Core, Protocol):
+    """What storing a carer's message needs of the services: who may take it at once, and how to wake them."""
+
+    wake: Callable[[int | None, Claim | None], None] | None
+
+    @property
+    def conversations(self) -> OwnerNames: ...
+
+
+def store(session: Session, services: Receiving, incoming: IncomingMessage) -> Stored | None:
     """Keep the message and place it in its number's queue; None for a duplicate (nothing is changed then)."""
     found = sender(session, incoming.phone, incoming.channel, services.clock)
     carer, conv = found.carer, found.conversation
@@ -195,11 +209,11 @@ def store(session: Session, services, incoming: IncomingMessage) -> Stored | Non
     try:
         # Stored whatever happens; a flood waits its turn.
         verdict = ratelimit.admit(session, services, message, found.bucket, new_carer=found.new)
-        owner, until, clear = None, None, False
+        lease = None
         held = carer.lease_until is not None and as_utc(carer.lease_until) > message.created_at
         if verdict == "now" and services.wake is not None and not held:  # held: its worker will loop to it
-            owner, until, clear = _hand_over(session, services, carer, message)
-        if owner is None:
+            lease = _hand_over(session, services, carer, message)
+        if lease is None:
             _note_inbound(carer, incoming, message.created_at)
         # The unique MessageSid is the duplicate check: no read first, and a twin request in flight
         # waits on the index, then lands here. The whole unit is undone, so a retry changes nothing.
@@ -212,22 +226,25 @@ def store(session: Session, services, incoming: IncomingMessage) -> Stored | Non
     except IntegrityError:
         session.rollback()
         return None
-    claim = Claim(owner, until, message, carer, conv, previous_at, clear) if owner else None
+    claim = None
+    if lease is not None:
+        owner, until, clear = lease
+        claim = Claim(owner, until, message, carer, conv, previous_at, clear)
     return Stored(carer.id, claim)
 
 
-def _hand_over(session: Session, services, carer: Carer,
-               message: Message) -> tuple[str | None, datetime | None, bool]:
+def _hand_over(session: Session, services: Receiving, carer: Carer,
+               message: Message) -> tuple[str, datetime, bool] | None:
     """Lease the carer for this process's worker if free and nothing of theirs waits; mark the message taken.
 
-    Returns the lease, and whether the carer's outbox was empty."""
+    Returns the lease, and whether the carer's outbox was empty; None when not leased."""
     now = message.created_at
     owner = services.conversations.new_owner()
     until = now + timedelta(seconds=services.settings.lease_seconds)
     taken = session.connection().execute(HAND_OVER, {"p_carer_id": carer.id, "p_now": now, "p_owner": owner,
                                                      "p_until": until, "p_channel": message.channel}).first()
     if taken is None:
-        return None, None, False
+        return None
     for name, value in (("lease_owner", owner), ("lease_until", until), ("last_inbound_at", now),
                         ("channel", message.channel)):
         set_committed_value(carer, name, value)  # written just now: no second UPDATE at the flush
@@ -241,7 +258,7 @@ def _hand_over(session: Session, services, carer: Carer,
 WARM_UP_ADDRESS = "warm-up"
 
 
-def warm_up(services) -> None:
+def warm_up(services: Receiving) -> None:
     """Store a made-up first and second message and undo both: the first carer after a start pays no set-up.
 
     The first store in a process builds SQLAlchemy's mappers and compiles each statement of the webhook's

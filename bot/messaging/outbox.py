@@ -8,15 +8,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Protocol
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Row, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.adapters.mailer import AlertFailed
-from bot.adapters.twilio_sender import Outgoing, SendFailed
+from bot.adapters.chat_alert import ChatAlert
+from bot.adapters.mailer import AlertFailed, Mailer
+from bot.adapters.twilio_sender import MessageSender, Outgoing, SendFailed
 from bot.catalogue import segments
-from bot.timing.clock import as_utc
-from bot.db import has_written
+from bot.config import Settings
+from bot.timing.clock import Clock, as_utc
+from bot.db import Database, has_written
 from bot.models import Carer, Conversation, Direction, Message, MessageKind, MessageState, StatusEvent, UNSENT
 
 log = logging.getLogger("carertext.outbox")
@@ -67,16 +69,16 @@ OUTBOX_BUSY = exists().where(_waiting.carer_id == bindparam("p_carer_id"), _wait
 
 
 # A send's lease is twice LEASE_SECONDS (60 s by default): a sender that died is taken over after it.
-def sending_lease(settings) -> timedelta:
+def sending_lease(settings: Settings) -> timedelta:
     """How long a claimed message belongs to the sender that claimed it."""
     return timedelta(seconds=2 * settings.lease_seconds)
 
 
-def enqueue(session: Session, now, *, carer: Carer | None, body: str | None, kind: str,
+def enqueue(session: Session, now: datetime, *, carer: Carer | None, body: str | None, kind: str,
             conversation: Conversation | None = None, in_reply_to: int | None = None,
             to_address: str | None = None, channel: str | None = None, content_sid: str | None = None,
-            content_variables: dict | None = None, broadcast_id: int | None = None,
-            not_before=None, flush: bool = True) -> Message:
+            content_variables: dict[str, str] | None = None, broadcast_id: int | None = None,
+            not_before: datetime | None = None, flush: bool = True) -> Message:
     """Put a message in the outbox; it is sent after the caller commits.
 
     flush=False leaves the INSERT to the next flush, so a turn's several replies go in one round trip;
@@ -155,13 +157,13 @@ class Gate(Protocol):
 OutsideWindow = Callable[[Session, Message, Carer], tuple[Outgoing | None, str | None]]
 
 
-def window_open(carer: Carer | None, now) -> bool:
+def window_open(carer: Carer | None, now: datetime) -> bool:
     """Whether WhatsApp's 24-hour window since the carer's last message is still open."""
     last = as_utc(carer.last_inbound_at) if carer is not None else None
     return last is not None and now - last <= WHATSAPP_WINDOW
 
 
-def approved_templates(settings) -> set[str]:
+def approved_templates(settings: Settings) -> set[str]:
     """The Content sids WhatsApp approved (reminders, review, broadcasts): the only ones sent outside the window."""
     return {sid for sid in (settings.whatsapp_reminder_content_sid, settings.whatsapp_review_content_sid,
                             settings.whatsapp_broadcast_content_sid) if sid}
@@ -179,7 +181,7 @@ def backoff(attempt: int, base: float = 1.0, cap: float = 300.0) -> float:
     return random.uniform(base, min(cap, base * 2 ** attempt))
 
 
-def record_status(session: Session, now, sid: str, status: str, error_code: int | None) -> bool:
+def record_status(session: Session, now: datetime, sid: str, status: str, error_code: int | None) -> bool:
     """Record a delivery callback; returns whether the message's status moved forward."""
     session.add(StatusEvent(twilio_sid=sid, status=status, error_code=error_code, received_at=now))
     message = session.scalars(select(Message).where(Message.twilio_sid == sid)).first()
@@ -188,7 +190,7 @@ def record_status(session: Session, now, sid: str, status: str, error_code: int 
     return _advance(message, status, error_code, now)
 
 
-def _advance(message: Message, status: str, error_code: int | None, now) -> bool:
+def _advance(message: Message, status: str, error_code: int | None, now: datetime) -> bool:
     if STATUS_RANK.get(status, -1) <= STATUS_RANK.get(message.delivery_status or "", -1):
         return False
     message.delivery_status = status
@@ -210,7 +212,8 @@ def _same_message(found_body: str, outgoing: Outgoing) -> bool:
 class Outbox:
     """Claims due outbound messages and hands them to Twilio, with retries."""
 
-    def __init__(self, db, sender, settings, clock, *, mailer=None, chat=None, gates: Iterable[Gate] = (),
+    def __init__(self, db: Database, sender: MessageSender, settings: Settings, clock: Clock, *,
+                 mailer: Mailer | None = None, chat: ChatAlert | None = None, gates: Iterable[Gate] = (),
                  on_settled: Iterable[Callable[[Session, Message], None]] = (),
                  on_outside_window: OutsideWindow | None = None):
         self.db = db
@@ -228,7 +231,7 @@ class Outbox:
         # Free text to a closed WhatsApp window: another way to send it, or why not (None: not sent).
         self.on_outside_window = on_outside_window
 
-    def due(self, limit: int = 100) -> list:
+    def due(self, limit: int = 100) -> list[Row[int, str, str]]:
         """The next message of each carer that is due, oldest first, so one carer's replies keep order: rows
         (id, kind, channel)."""
         now = self.clock.now()
@@ -260,7 +263,8 @@ class Outbox:
         moments = [m for m in (gate.free_at() for gate in self.gates) if m is not None]
         return min(moments, default=None)
 
-    def send_due(self, limit: int = 100, interrupted=None, share: tuple[int, int] = (0, 1)) -> int:
+    def send_due(self, limit: int = 100, interrupted: Callable[[], bool] | None = None,
+                 share: tuple[int, int] = (0, 1)) -> int:
         """Send what is due now; returns how many were handed to Twilio.
 
         interrupted() is asked between sends: a carer's new message must not wait behind a broadcast batch.
@@ -322,8 +326,8 @@ class Outbox:
                                                                "p_carer_id": first.carer_id}).rowcount
         if claimed != 1:
             return None
-        claimed = (("state", MessageState.SENDING), ("attempts", first.attempts + 1), ("next_attempt_at", until))
-        for name, value in claimed:
+        written = (("state", MessageState.SENDING), ("attempts", first.attempts + 1), ("next_attempt_at", until))
+        for name, value in written:
             set_committed_value(first, name, value)  # what the row now holds, without another write
         return first
 
@@ -349,6 +353,7 @@ class Outbox:
         outgoing, skip = self._outgoing(session, first, carer)
         if skip is not None or any(gate(session, first) is not None for gate in self.gates):
             return False
+        assert outgoing is not None  # either a message to send or a reason not to
         replies.first = None
         first.state, first.attempts = MessageState.SENDING, 1
         try:
@@ -385,6 +390,7 @@ class Outbox:
             self._settled(session, message)
             session.commit()
             return 0
+        assert outgoing is not None  # either a message to send or a reason not to
         for gate in self.gates:
             later = gate(session, message)
             if later is not None:  # not an attempt: put it back as it was, due at that moment
@@ -427,6 +433,7 @@ class Outbox:
             else:
                 if self.mailer is None:
                     raise AlertFailed("no SMTP_URL set", retryable=False)
+                assert message.to_address is not None  # alert_duty queues each e-mail with its address
                 self.mailer.send(message.to_address, subject.strip(), text.strip())
         except AlertFailed as exc:
             self._retry_or_fail(session, message, exc.retryable, "retry", str(exc)[:200])
@@ -456,7 +463,7 @@ class Outbox:
         for hook in self.on_settled:
             hook(session, message)
 
-    def _outgoing(self, session: Session, message: Message, carer: Carer | None):
+    def _outgoing(self, session: Session, message: Message, carer: Carer | None) -> tuple[Outgoing | None, str | None]:
         """What to hand Twilio, or why not to send at all."""
         if carer is not None and carer.phone is None:
             return None, "erased"
@@ -467,6 +474,8 @@ class Outbox:
         if message.to_address:
             to = message.to_address
         else:
+            # Without an address of its own a message is to its carer, and an erased one was skipped above.
+            assert carer is not None and carer.phone is not None
             to = f"whatsapp:{carer.phone}" if whatsapp else carer.phone
         from_ = self.settings.twilio_whatsapp_from if whatsapp else self.settings.twilio_sms_from
         # Free text and session Content (choice buttons) need WhatsApp's 24-hour window; approved templates do not.
@@ -490,15 +499,16 @@ class Outbox:
             asked = session.get(Message, message.in_reply_to_id)
             since = min(since, as_utc(asked.created_at)) if asked is not None else since
         try:
-            since = (since - timedelta(minutes=1)).isoformat()
-            for found in self.sender.recent_to(outgoing.to, since):
+            since_iso = (since - timedelta(minutes=1)).isoformat()
+            for found in self.sender.recent_to(outgoing.to, since_iso):
                 if _same_message(found.get("body") or "", outgoing):
                     return found["sid"]
         except SendFailed:
             pass  # cannot check: the risk of a double send is recorded on the message
         return None
 
-    def _mark_sent(self, session: Session, message: Message, sid: str, num_segments, status="queued"):
+    def _mark_sent(self, session: Session, message: Message, sid: str, num_segments: int | None,
+                   status: str = "queued") -> None:
         now = self.clock.now()
         message.state = MessageState.SENT
         message.twilio_sid = sid

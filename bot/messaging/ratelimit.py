@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.messaging import outbox
+from bot.parts import Core
 from bot.timing.clock import as_utc
 from bot.db import insert_now
 from bot.models import Base, Carer, Conversation, Message, MessageKind, MessageState
@@ -63,16 +64,19 @@ def _move(session: Session, bucket: RateBucket, at: datetime) -> None:
         bucket.next_free_at = at
 
 
-def admit(session: Session, services, message: Message, bucket: RateBucket | None, new_carer: bool = False) -> str:
+def admit(session: Session, services: Core, message: Message, bucket: RateBucket | None,
+          new_carer: bool = False) -> str:
     """Place a message being stored in its number's queue: "now", "later" or "collapsed".
 
     bucket: the number's, read with the carer row locked (bot.messaging.inbox), so two messages of one number take
     turns; None when it has none yet."""
+    carer_id = message.carer_id
+    assert carer_id is not None  # an inbound message is its carer's from the start (inbox._message)
     settings, now = services.settings, services.clock.now()
     interval = timedelta(seconds=60.0 / max(settings.rate_limit_per_minute, 1))
     burst = interval * max(settings.rate_limit_burst, 1)
     if bucket is None:
-        bucket = _new_bucket(session, message.carer_id, now, new_carer)
+        bucket = _new_bucket(session, carer_id, now, new_carer)
     due = max(as_utc(bucket.next_free_at), now) + interval
     delay = due - now - burst
     if delay <= timedelta(0):
@@ -88,7 +92,7 @@ def admit(session: Session, services, message: Message, bucket: RateBucket | Non
         verdict = "later"
     if bucket.notice_at is None or now - as_utc(bucket.notice_at) >= NOTICE_EVERY:
         bucket.notice_at = now
-        carer = session.get(Carer, message.carer_id)
+        carer = session.get_one(Carer, carer_id)
         conv = session.get(Conversation, message.conversation_id)
         if not carer.opted_out:
             session.add(message)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping, TypedDict
 
 import yaml
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from bot.catalogue import Catalogue, choice_line
 from bot.config import ROOT
 from bot.models import Carer, ChoiceButtons, Message
 from bot.messaging.outbox import window_open
+from bot.parts import Core
 
 
 QUICK_REPLY_BUTTONS = 3  # twilio/quick-reply sent in a session without approval
@@ -52,8 +53,8 @@ class Design:
     language: str
     choices: tuple[str, ...]
     content_type: str
-    types: dict
-    variables: dict
+    types: dict[str, Any]
+    variables: dict[str, str]
     fingerprint: str
 
     @property
@@ -166,7 +167,15 @@ def sync(session: Session, api: ContentApi, catalogue: Catalogue, now: datetime,
     return outcomes
 
 
-def for_reply(session: Session, services, carer: Carer, msg: Message | None, custom: Mapping) -> dict:
+class Buttons(TypedDict, total=False):
+    """A reply's Content when WhatsApp buttons carry its choices: the outbox's content_ arguments."""
+
+    content_sid: str
+    content_variables: dict[str, str]
+
+
+def for_reply(session: Session, services: Core, carer: Carer, msg: Message | None,
+              custom: Mapping[str, Any]) -> Buttons:
     """content_sid and content_variables for a reply with choices, when WhatsApp buttons can carry it; else {}."""
     choices = custom.get("choices")
     channel = msg.channel if msg is not None else carer.channel

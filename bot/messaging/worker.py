@@ -6,9 +6,12 @@ import logging
 import queue
 import threading
 import time
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 
+from bot.messaging.inbox import Claim
+from bot.services import Services
 from bot.timing.clock import as_utc
 from bot.models import Direction, Message, MessageState, UNHANDLED
 
@@ -21,7 +24,7 @@ _STOP = -1
 class Dispatcher:
     """Runs the inbox and outbox loops in background threads of this process."""
 
-    def __init__(self, services, threads: int = 2, poll_seconds: float = 1.0):
+    def __init__(self, services: Services, threads: int = 2, poll_seconds: float = 1.0):
         self.services = services
         self.threads = threads
         self.poll_seconds = poll_seconds
@@ -29,9 +32,9 @@ class Dispatcher:
         self._workers: list[threading.Thread] = []
         # Carers whose message was just stored here. A hint wakes exactly one thread, which goes
         # straight to that carer: no inbox scan and no polling interval on the reply path.
-        self._hints: queue.SimpleQueue = queue.SimpleQueue()
+        self._hints: queue.SimpleQueue[tuple[int | None, Claim | None]] = queue.SimpleQueue()
 
-    def wake(self, carer_id: int | None = None, claim=None) -> None:
+    def wake(self, carer_id: int | None = None, claim: Claim | None = None) -> None:
         """A message was stored: wake one worker, pointing it at the carer (and the hand-over) when known."""
         self._hints.put((carer_id, claim))
         if claim is not None:
@@ -71,7 +74,7 @@ class Dispatcher:
         done += self.services.outbox.send_due(interrupted=lambda: not self._hints.empty(), share=share)
         return done
 
-    def handle_hint(self, carer_id: int, claim=None) -> int:
+    def handle_hint(self, carer_id: int, claim: Claim | None = None) -> int:
         """Handle a carer's new message; if another thread holds the carer, it picks the message up."""
         conversations = self.services.conversations
         for _ in range(3):
@@ -115,7 +118,7 @@ class Dispatcher:
         seconds = (min(moments) - self.services.clock.now()).total_seconds()
         return min(self.poll_seconds, max(0.002, seconds))
 
-    def _next_due_at(self):
+    def _next_due_at(self) -> datetime | None:
         """When the next waiting message falls due, if in the future: outbound (a paced broadcast slot, a
         retry) or inbound (a flood's place in the queue, a wait for Rasa)."""
         now = self.services.clock.now()
