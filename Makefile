@@ -13,6 +13,7 @@ run: setup model db
 
 test: setup system-deps model
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(MAKE) eval
 	scripts/validate_rasa.sh
 	.venv-rasa/bin/python -m pytest -q -p no:cacheprovider rasa_project/tests
@@ -43,6 +44,7 @@ db: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Understanding on the held-out sets (docs/safeguarding.md, docs/understanding.md); fails below its floors.
 eval: setup model

@@ -42,12 +42,17 @@ def _tables() -> tuple[dict, date, date]:
     return found, start, end
 
 
+def _value(cell: reports.Cell) -> int | float:
+    assert not isinstance(cell, str)  # the charted columns hold counts and minutes
+    return cell or 0
+
+
 def bar_chart(table: reports.Table, label_cols: int, value_cols: list[int], width: int = 640) -> Markup:
     """Grouped bars, one group per row: plain SVG attributes, so the CSP needs no inline styles."""
     rows = table.rows
     if not rows:
         return Markup('<p class="hint">Nothing in these dates.</p>')
-    top = max([max((r[c] or 0) for c in value_cols) for r in rows] + [1])
+    top = max([max(_value(r[c]) for c in value_cols) for r in rows] + [1])
     height, base, left = 200, 170, 40
     group = (width - left) / len(rows)
     bar = max(2.0, group * 0.8 / len(value_cols))
@@ -58,7 +63,7 @@ def bar_chart(table: reports.Table, label_cols: int, value_cols: list[int], widt
     for i, r in enumerate(rows):
         x0 = left + i * group
         for j, c in enumerate(value_cols):
-            h = (r[c] or 0) / top * (base - 20)
+            h = _value(r[c]) / top * (base - 20)
             parts.append(f'<rect x="{x0 + j * bar:.1f}" y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                          f'fill="{COLOURS[j % len(COLOURS)]}">'
                          f'<title>{escape(str(r[0]))}: {escape(str(r[c]))}</title></rect>')

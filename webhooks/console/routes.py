@@ -209,7 +209,7 @@ def decide(handoff_id: int):
     if decision not in ("eligible", "not_eligible"):
         flash("Choose eligible or not eligible.")
         return _back(handoff_id)
-    conditions = {f"condition_{n}": request.form.get(f"condition_{n}") == "met" for n in (1, 2, 3)}
+    conditions: dict[str, object] = {f"condition_{n}": request.form.get(f"condition_{n}") == "met" for n in (1, 2, 3)}
     conditions["outcomes_unable"] = [t for t, _ in worksheet.OUTCOMES if request.form.get(f"outcome_{t}") == "unable"]
     catalogue = _services().catalogue
     return _act(handoff_id, lambda db, w: handoffs.decide(
