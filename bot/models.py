@@ -61,6 +61,15 @@ class MessageKind(StrEnum):
     BROADCAST = "broadcast"
 
 
+class ConversationState(StrEnum):
+    """Who answers the carer: the bot, the bot waiting on "are you safe?", a person, or nobody (closed)."""
+
+    BOT = "bot"
+    SAFETY_CHECK = "safety_check"
+    PERSON = "person"
+    CLOSED = "closed"
+
+
 class HandoffState(StrEnum):
     """A handoff waits (open), is held by a worker (claimed), or is done (closed)."""
 
@@ -136,8 +145,7 @@ class Conversation(Base):
     carer_id: Mapped[int] = mapped_column(ForeignKey("carers.id"), index=True)
     # The Rasa sender id: never the phone number.
     rasa_sender: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
-    # bot: Rasa answers; person: a worker holds it and the bot is silent; closed.
-    state: Mapped[str] = mapped_column(String(16), default="bot")
+    state: Mapped[str] = mapped_column(String(16), default=ConversationState.BOT)
     assessment_status: Mapped[str] = mapped_column(String(16), default="not_started")
     current_section: Mapped[Optional[str]] = mapped_column(String(64))
     progress_done: Mapped[int] = mapped_column(Integer, default=0)

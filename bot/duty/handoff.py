@@ -19,7 +19,8 @@ from bot.duty import staff, worksheet
 from bot.timing import working_days
 from bot.adapters.rasa_client import DialogueModel, RasaMessage, RasaUnavailable
 from bot.timing.clock import as_utc
-from bot.models import Answer, Carer, Conversation, Handoff, HandoffReason, HandoffState, Message, MessageKind, Urgency
+from bot.models import (Answer, Carer, Conversation, ConversationState, Handoff, HandoffReason, HandoffState, Message,
+                        MessageKind, Urgency)
 from bot.duty.staff import Worker
 
 log = logging.getLogger("carertext.handoff")
@@ -194,7 +195,7 @@ def claim(session: Session, now: datetime, handoff_id: int, worker: Worker) -> b
     session.refresh(handoff)
     conv = session.get(Conversation, handoff.conversation_id) if handoff.conversation_id else None
     if conv is not None:
-        conv.state = "person"  # the bot goes quiet while a person holds the conversation
+        conv.state = ConversationState.PERSON  # the bot goes quiet while a person holds the conversation
     staff.audit(session, now, worker, "claim", carer_id=handoff.carer_id, handoff_id=handoff.id)
     log.info("handoff claimed id=%s worker=%s", handoff.id, worker.id)
     return True
@@ -256,11 +257,11 @@ def hand_back(services: HandingBack, handoff_id: int, worker_id: int) -> None:
         conv = session.get_one(Conversation, handoff.conversation_id)
         handoff.state, handoff.outcome, handoff.closed_at = HandoffState.CLOSED, "handed_back", now
         if not _other_open(session, handoff):
-            conv.state = "bot"
+            conv.state = ConversationState.BOT
             outbox.enqueue(session, now, carer=carer, conversation=conv, kind=MessageKind.REPLY, channel=carer.channel,
                            body=services.catalogue.text("handed_back", carer.language))
         staff.audit(session, now, worker, "hand_back", carer_id=carer.id, handoff_id=handoff.id)
-        sender, carer_id, conv_id, resume = conv.rasa_sender, carer.id, conv.id, conv.state == "bot"
+        sender, carer_id, conv_id, resume = conv.rasa_sender, carer.id, conv.id, conv.state == ConversationState.BOT
     if resume:
         try:
             replies = services.rasa.trigger(sender, "EXTERNAL_resume")
@@ -289,8 +290,8 @@ def close(session: Session, now: datetime, handoff_id: int, worker: Worker, outc
     handoff.state, handoff.outcome, handoff.closed_at = HandoffState.CLOSED, outcome, now
     handoff.note = (note or "").strip()[:4000] or None
     conv = session.get(Conversation, handoff.conversation_id) if handoff.conversation_id else None
-    if conv is not None and conv.state == "person" and not _other_open(session, handoff):
-        conv.state = "bot"
+    if conv is not None and conv.state == ConversationState.PERSON and not _other_open(session, handoff):
+        conv.state = ConversationState.BOT
     staff.audit(session, now, worker, "close", carer_id=handoff.carer_id, handoff_id=handoff.id,
                 detail=f"outcome={outcome}")
 
@@ -315,8 +316,8 @@ def decide(session: Session, now: datetime, catalogue: Catalogue, handoff_id: in
                    body=catalogue.text("decision_eligible" if eligible else "decision_not_eligible", carer.language))
     handoff.state, handoff.closed_at = HandoffState.CLOSED, now
     handoff.outcome = "eligible" if eligible else "not_eligible"
-    if conv is not None and conv.state == "person" and not _other_open(session, handoff):
-        conv.state = "bot"
+    if conv is not None and conv.state == ConversationState.PERSON and not _other_open(session, handoff):
+        conv.state = ConversationState.BOT
     session.flush()
     staff.audit(session, now, worker, "decide", carer_id=carer.id, handoff_id=handoff.id,
                 detail=f"decision={decision.id} eligible={eligible}")

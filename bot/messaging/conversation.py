@@ -24,7 +24,7 @@ from bot.adapters.rasa_client import DialogueModel, RasaMessage, RasaUnavailable
 from bot.parts import Core
 from bot.timing.clock import as_utc
 from bot.messaging.inbox import LEASE_FREE, Claim
-from bot.models import Answer, Carer, Conversation, Message
+from bot.models import Answer, Carer, Conversation, ConversationState, Message, MessageState
 from bot.duty.safeguarding import Concern, Tier
 
 log = logging.getLogger("carertext.conversation")
@@ -296,18 +296,18 @@ class Conversations:
             self._crisis(session, carer, conv, msg, concern)
             self._finish(session, msg)
             return None
-        if conv.state == "safety_check":
+        if conv.state == ConversationState.SAFETY_CHECK:
             answered = self._safety_answer(session, carer, conv, msg, text)
             if answered is None:
                 self._finish(session, msg)
                 return None
             outbox_clear = outbox_clear and answered == text  # a thank-you waits: the question goes after it
             text = answered
-        elif concern is not None and conv.state == "bot":
+        elif concern is not None and conv.state == ConversationState.BOT:
             self._safety_check(session, carer, conv, msg, concern)
             self._finish(session, msg)
             return None
-        if conv.state != "bot":
+        if conv.state != ConversationState.BOT:
             # A person holds the conversation (the console shows the message): never leave the carer in silence.
             self._acknowledge_waiting(session, carer, conv, msg)
             self._finish(session, msg)
@@ -383,7 +383,7 @@ class Conversations:
             msg = session.get_one(Message, message_id)
             assert msg.carer_id is not None  # an inbound message is its carer's
             carer = session.get_one(Carer, msg.carer_id)
-            msg.state = "pending"
+            msg.state = MessageState.PENDING
             msg.next_attempt_at = now + timedelta(seconds=min(30.0, 2.0 ** min(msg.attempts, 5)))
             waited = (now - as_utc(msg.created_at)).total_seconds()
             log.warning("rasa unavailable msg=%s attempt=%s reason=%s", msg.id, msg.attempts, reason)
@@ -459,7 +459,7 @@ class Conversations:
             self._say(session, carer, conv, msg, key, kind="crisis")
         self._say(session, carer, conv, msg, "crisis_follow_up", kind="crisis")
         self._say_if_closed(session, carer, conv, msg, now)
-        conv.state = "person"  # the assessment pauses until a worker hands it back
+        conv.state = ConversationState.PERSON  # the assessment pauses until a worker hands it back
         handoff = handoffs.open_handoff(session, now, carer=carer, conversation=conv, reason="safeguarding",
                                         flags=concern.flags, trigger_message_id=msg.id)
         handoffs.alert_duty(session, now, self.s.settings, self.s.catalogue, handoff)
@@ -479,7 +479,7 @@ class Conversations:
     def _safety_check(self, session: Session, carer: Carer, conv: Conversation, msg: Message, concern: Concern) -> None:
         """Strain or an unclear phrase: ask kindly whether they are safe now, and ask a person to check in."""
         self._say(session, carer, conv, msg, "safety_check", kind="crisis")
-        conv.state = "safety_check"
+        conv.state = ConversationState.SAFETY_CHECK
         handoffs.open_handoff(session, self.s.clock.now(), carer=carer, conversation=conv, reason="safety_check",
                               flags=concern.flags, trigger_message_id=msg.id)
         log.info("safety check asked carer=%s flags=%s", carer.public_id[:8], ",".join(concern.flags))
@@ -492,7 +492,7 @@ class Conversations:
         if NOT_SAFE.search(words):
             self._crisis(session, carer, conv, msg, Concern(Tier.RISK_DISCLOSED, ("not_safe",)))
             return None
-        conv.state = "bot"
+        conv.state = ConversationState.BOT
         if SAFE.search(words):
             # Part of the safety exchange, like the question: the dialogue's own reply still follows, once.
             self._say(session, carer, conv, msg, "safety_check_safe", kind="crisis")

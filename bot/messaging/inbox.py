@@ -17,7 +17,7 @@ from bot.messaging import outbox, ratelimit
 from bot.parts import Core
 from bot.timing.clock import Clock, as_utc
 from bot.db import insert_now
-from bot.models import Carer, Conversation, Direction, Message, MessageKind, MessageState, UNHANDLED
+from bot.models import Carer, Conversation, ConversationState, Direction, Message, MessageKind, MessageState, UNHANDLED
 from bot.messaging.whatsapp_buttons import tapped_choice
 
 log = logging.getLogger("carertext.inbox")
@@ -87,7 +87,7 @@ def clean_text(text: str) -> str:
 # which is what their flood bucket, read in the same query, needs.
 CARER_AND_CONVERSATION = (
     select(Carer, Conversation, ratelimit.RateBucket)
-    .outerjoin(Conversation, and_(Conversation.carer_id == Carer.id, Conversation.state != "closed"))
+    .outerjoin(Conversation, and_(Conversation.carer_id == Carer.id, Conversation.state != ConversationState.CLOSED))
     .outerjoin(ratelimit.RateBucket, ratelimit.RateBucket.carer_id == Carer.id)
     .where(Carer.phone == bindparam("phone"))
     .order_by(Conversation.id.desc())
@@ -143,7 +143,7 @@ def carer_and_conversation(session: Session, phone: str, channel: str,
 
 def _open_conversation(session: Session, carer: Carer) -> Conversation | None:
     return session.scalars(
-        select(Conversation).where(Conversation.carer_id == carer.id, Conversation.state != "closed")
+        select(Conversation).where(Conversation.carer_id == carer.id, Conversation.state != ConversationState.CLOSED)
         .order_by(Conversation.id.desc())
     ).first()
 

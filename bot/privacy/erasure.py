@@ -18,7 +18,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.config import Settings
 from bot.parts import Core
-from bot.models import Base, Carer, Conversation, Direction, Handoff, Message, MessageState, UNHANDLED, UNSENT
+from bot.models import (Base, Carer, Conversation, ConversationState, Direction, Handoff, Message, MessageState,
+                        UNHANDLED, UNSENT)
 
 log = logging.getLogger("carertext.erasure")
 
@@ -155,7 +156,8 @@ def erase_in_session(session: Session, services: Core, carer: Carer, *, reason: 
     session.execute(update(Message).where(Message.carer_id == carer.id, Message.direction == Direction.IN,
                                           Message.state.in_(UNHANDLED))
                     .values(state=MessageState.DONE, error_note="erased", next_attempt_at=None))
-    session.execute(update(Conversation).where(Conversation.carer_id == carer.id).values(state="closed"))
+    session.execute(update(Conversation).where(Conversation.carer_id == carer.id)
+                    .values(state=ConversationState.CLOSED))
     for obj in list(session.identity_map.values()):  # objects the caller holds must not write text back
         if isinstance(obj, Message) and obj.carer_id == carer.id:
             session.expire(obj)

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import socket
+from enum import StrEnum
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +24,7 @@ from bot.adapters.twilio_sender import Outgoing
 from bot.timing.clock import Clock, as_utc
 from bot.timing import working_days
 from bot.timing.come_back import come_back_at
-from bot.models import Base, Carer, Conversation, Direction, Message, MessageKind, MessageState
+from bot.models import Base, Carer, Conversation, ConversationState, Direction, Message, MessageKind, MessageState
 from bot.timing.quiet_hours import (ContactWindow, QuietHours, contact_window, next_allowed, parse_duration,
                              parse_schedule)
 
@@ -35,6 +36,15 @@ REVIEW = "review"
 # advisory locks are per database and two CarerText schemas (or test runs) may share one.
 ADVISORY_LOCK_KEY = 0x43617265  # "Care"
 FAILED_STATUSES = ("failed", "undelivered")
+
+
+class ReminderState(StrEnum):
+    """A reminder waits (pending), was handed to the outbox (sent), or is not to be sent (cancelled, skipped)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
 
 
 class Reminder(Base):
@@ -56,8 +66,7 @@ class Reminder(Base):
     # When the schedule wanted it; due_at moves on from here for quiet hours and the carer's window.
     planned_at: Mapped[datetime]
     due_at: Mapped[datetime]
-    # pending, sent (handed to the outbox), cancelled, skipped
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=ReminderState.PENDING)
     reason: Mapped[Optional[str]] = mapped_column(String(64))
     # How it went: whatsapp, template, sms; changes when WhatsApp's window sends it another way.
     route: Mapped[Optional[str]] = mapped_column(String(16))
@@ -108,9 +117,9 @@ def _is_nudge(kind: str) -> bool:
 
 # Run on every carer's message: built once, as building costs more than running it.
 CANCEL_NUDGES = (update(Reminder)
-                 .where(Reminder.carer_id == bindparam("p_carer_id"), Reminder.state == "pending",
+                 .where(Reminder.carer_id == bindparam("p_carer_id"), Reminder.state == ReminderState.PENDING,
                         Reminder.kind != REVIEW)
-                 .values(state="cancelled", reason=bindparam("p_reason"))
+                 .values(state=ReminderState.CANCELLED, reason=bindparam("p_reason"))
                  .execution_options(synchronize_session=False))
 CANCEL_NUDGES_BUT = CANCEL_NUDGES.where(Reminder.anchor_at != bindparam("p_anchor"))
 
@@ -131,14 +140,14 @@ def schedule_nudges(session: Session, pacing: Pacing, now: datetime, carer: Care
     anchor = as_utc(anchor)
     cancel_nudges(session, carer.id, "rescheduled", keep_anchor=anchor)
     existing = session.scalars(select(Reminder).where(
-        Reminder.carer_id == carer.id, Reminder.state == "pending", Reminder.kind != REVIEW)).all()
+        Reminder.carer_id == carer.id, Reminder.state == ReminderState.PENDING, Reminder.kind != REVIEW)).all()
     if existing:
         return list(existing)
     made = []
     for kind, delay in zip(pacing.kinds(), pacing.delays, strict=True):
         planned = anchor + delay if first is None else as_utc(first) + (delay - pacing.delays[0])
         made.append(Reminder(carer_id=carer.id, conversation_id=conv.id, kind=kind, anchor_at=anchor,
-                             planned_at=planned, due_at=pacing.when(planned, carer), state="pending",
+                             planned_at=planned, due_at=pacing.when(planned, carer), state=ReminderState.PENDING,
                              created_at=now))
     session.add_all(made)
     session.flush()
@@ -148,11 +157,13 @@ def schedule_nudges(session: Session, pacing: Pacing, now: datetime, carer: Care
 def schedule_review(session: Session, pacing: Pacing, now: datetime, carer: Carer, conv: Conversation) -> Reminder:
     """A review reminder REVIEW_AFTER from completion; one per conversation."""
     session.execute(update(Reminder)
-                    .where(Reminder.conversation_id == conv.id, Reminder.kind == REVIEW, Reminder.state == "pending")
-                    .values(state="cancelled", reason="rescheduled").execution_options(synchronize_session=False))
+                    .where(Reminder.conversation_id == conv.id, Reminder.kind == REVIEW,
+                           Reminder.state == ReminderState.PENDING)
+                    .values(state=ReminderState.CANCELLED, reason="rescheduled")
+                    .execution_options(synchronize_session=False))
     planned = now + pacing.review_after
     reminder = Reminder(carer_id=carer.id, conversation_id=conv.id, kind=REVIEW, anchor_at=now, planned_at=planned,
-                        due_at=pacing.when(planned, carer), state="pending", created_at=now)
+                        due_at=pacing.when(planned, carer), state=ReminderState.PENDING, created_at=now)
     session.add(reminder)
     session.flush()
     return reminder
@@ -160,7 +171,8 @@ def schedule_review(session: Session, pacing: Pacing, now: datetime, carer: Care
 
 def retime(session: Session, pacing: Pacing, carer: Carer) -> None:
     """Move a carer's pending reminders into the window they have just given."""
-    for reminder in session.scalars(select(Reminder).where(Reminder.carer_id == carer.id, Reminder.state == "pending")):
+    pending = select(Reminder).where(Reminder.carer_id == carer.id, Reminder.state == ReminderState.PENDING)
+    for reminder in session.scalars(pending):
         reminder.due_at = pacing.when(as_utc(reminder.planned_at), carer)
 
 
@@ -235,7 +247,7 @@ class WindowRoutes:
         else:
             reason = "whatsapp_window_closed"
         if reminder is not None:
-            reminder.state, reminder.reason = "skipped", reason
+            reminder.state, reminder.reason = ReminderState.SKIPPED, reason
         return None, reason
 
     def _template(self, session: Session, reminder: Reminder, carer: Carer) -> tuple[str, dict[str, str] | None]:
@@ -297,13 +309,13 @@ class Reminders:
     def on_progress(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
               ev: dict[str, Any]) -> None:
         """The bot has asked the next question: nudge if the carer goes quiet now."""
-        if conv.state == "bot" and conv.assessment_status == "in_progress":
+        if conv.state == ConversationState.BOT and conv.assessment_status == "in_progress":
             schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now)
 
     def on_paused(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
               ev: dict[str, Any]) -> None:
         """The carer had to stop: the same gentle schedule brings them back, from the time they asked for if any."""
-        if conv.state == "bot" and conv.assessment_status not in ("completed", "ended"):
+        if conv.state == ConversationState.BOT and conv.assessment_status not in ("completed", "ended"):
             first = come_back_at(str(ev.get("when") or ""), now, self.pacing.zone,
                                  working_days.for_settings(self.settings)) if ev.get("when") else None
             schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now,
@@ -319,7 +331,7 @@ class Reminders:
         if not ContactWindow.parse(carer.contact_window).understood:
             log.info("contact window not understood carer=%s; quiet hours only", carer.public_id[:8])
         retime(session, self.pacing, carer)
-        if conv.state == "bot" and conv.assessment_status == "in_progress":
+        if conv.state == ConversationState.BOT and conv.assessment_status == "in_progress":
             # The bot acknowledged and the question still waits: the schedule starts again in the new window.
             schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now)
 
@@ -346,18 +358,18 @@ class Reminders:
                 now = self.clock.now()
                 with self.db.session() as session:
                     due = [i for i in session.scalars(
-                        select(Reminder.id).where(Reminder.state == "pending", Reminder.due_at <= now)
+                        select(Reminder.id).where(Reminder.state == ReminderState.PENDING, Reminder.due_at <= now)
                         .order_by(Reminder.due_at, Reminder.id).limit(self.settings.reminder_batch)
                     ).all() if i not in seen]
                 if not due:
                     break
                 seen.update(due)
                 for outcome in self._hand_over(due):
-                    if outcome == "sent":
+                    if outcome == ReminderState.SENT:
                         result.handed += 1
-                    elif outcome == "pending":
+                    elif outcome == ReminderState.PENDING:
                         result.rescheduled += 1
-                    elif outcome == "skipped":
+                    elif outcome == ReminderState.SKIPPED:
                         result.skipped += 1
             result.rerouted = self._after_window_refusals()
             if send:
@@ -397,8 +409,8 @@ class Reminders:
             # Claimed rows only: another scheduler's claim or a carer's message leaves them out.
             claimed = session.scalars(
                 update(Reminder)
-                .where(Reminder.id.in_(reminder_ids), Reminder.state == "pending", Reminder.due_at <= now)
-                .values(state="sent", handed_at=now)
+                .where(Reminder.id.in_(reminder_ids), Reminder.state == ReminderState.PENDING, Reminder.due_at <= now)
+                .values(state=ReminderState.SENT, handed_at=now)
                 .returning(Reminder.id)
                 .execution_options(synchronize_session=False)
             ).all()
@@ -423,13 +435,14 @@ class Reminders:
         """Decide one claimed reminder: skip it, let it wait for the window, or put it in the outbox."""
         reason = self._why_not(reminder, carer, conv)
         if reason:
-            reminder.state, reminder.reason = ("cancelled" if reason == "carer_replied" else "skipped"), reason
-            return "skipped"
+            reminder.state, reminder.reason = (ReminderState.CANCELLED if reason == "carer_replied"
+                                                else ReminderState.SKIPPED), reason
+            return ReminderState.SKIPPED
         allowed = self.pacing.when(now, carer)
         if allowed > now:
             # Quiet hours or outside the carer's window: wait for it to open, never drop.
-            reminder.state, reminder.due_at, reminder.handed_at = "pending", allowed, None
-            return "pending"
+            reminder.state, reminder.due_at, reminder.handed_at = ReminderState.PENDING, allowed, None
+            return ReminderState.PENDING
         key = f"reminder.{reminder.kind}"
         if not self.catalogue.has(key, carer.language):
             key = "reminder.nudge"
@@ -438,7 +451,7 @@ class Reminders:
                                  channel=carer.channel, flush=False)
         reminder.route = carer.channel
         queued.append((reminder, message))
-        return "sent"
+        return ReminderState.SENT
 
     def _why_not(self, reminder: Reminder, carer: Carer, conv: Conversation | None) -> str | None:
         """A reason this reminder must not go now, if there is one."""
@@ -448,9 +461,9 @@ class Reminders:
             return "opted_out"
         if reminder.kind == REVIEW:
             return None
-        if conv is None or conv.state == "closed":
+        if conv is None or conv.state == ConversationState.CLOSED:
             return "closed"
-        if conv.state != "bot":
+        if conv.state != ConversationState.BOT:
             return "with_person"
         if conv.assessment_status in ("completed", "ended"):
             return conv.assessment_status
@@ -466,7 +479,7 @@ class Reminders:
             rows = session.execute(
                 select(Reminder.id, Message.id, Message.state)
                 .join(Message, Message.id == Reminder.message_id)
-                .where(Reminder.state == "sent", Message.channel == "whatsapp",
+                .where(Reminder.state == ReminderState.SENT, Message.channel == "whatsapp",
                        ((Message.state == MessageState.PENDING) & (Message.error_note == "outside_window"))
                        | ((Message.error_code == outbox.OUTSIDE_WINDOW)
                           & Message.delivery_status.in_(FAILED_STATUSES)))
