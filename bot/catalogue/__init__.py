@@ -9,12 +9,12 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 
-# The GSM 03.38 basic set and its extension table: anything else turns an SMS into UCS-2 at 70 chars.
-GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENDED = set("^{}\\[~]|€\f")
+# What SMS fixes in every language (GSM-7, Twilio's keywords), shared with the action server.
+SMS = yaml.safe_load((HERE / "sms.yml").read_text(encoding="utf-8"))
+GSM7_BASIC: frozenset[str] = frozenset(SMS["gsm7_basic"])
+GSM7_EXTENDED: frozenset[str] = frozenset(SMS["gsm7_extended"])
+OPT_OUT_WORDS: frozenset[str] = frozenset(SMS["opt_out"])
+OPT_IN_WORDS: frozenset[str] = frozenset(SMS["opt_in"])
 
 
 def is_gsm7(text: str) -> bool:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol, cast
 from sqlalchemy import Row, Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from bot.catalogue import OPT_IN_WORDS, OPT_OUT_WORDS
 from bot.duty import handoff as handoffs
 from bot.messaging import outbox, whatsapp_buttons
 from bot.timing import working_days
@@ -29,9 +30,6 @@ from bot.duty.safeguarding import Concern, Tier
 
 log = logging.getLogger("carertext.conversation")
 
-# Twilio's opt-out and opt-in words; on WhatsApp Twilio does not filter them, so we always do.
-OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
-OPT_IN_WORDS = {"start", "unstop"}
 # Answers to "are you safe right now?"; anything else is taken as the carer moving on.
 SAFE = re.compile(r"^(yes|yeah|yep|yup|yh|ya|y|i am|im|i am safe|im safe|safe|ok|okay|fine|i am ok|im ok|i am fine|"
                   r"im fine|all good|yes thanks|yes thank you|yes i am|yes im safe|yes i am safe)\b(?!.*\bnot\b)")
@@ -271,7 +269,7 @@ class Conversations:
         settings = self.s.settings
         retry = msg.attempts > 0 and not taken
         if not taken:
-            msg.state, msg.attempts = "processing", msg.attempts + 1
+            msg.state, msg.attempts = MessageState.PROCESSING, msg.attempts + 1
         after = unit.after
         assert after is not None  # a unit of work just opened: nothing has run its work yet
         text = (msg.body or "").strip()

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional
+
+import yaml
 
 from . import local_support
 from . import questions as Q
@@ -45,15 +48,20 @@ CONFIRM_LEAD = re.compile(r"^\W*(yes|yeah|yep|yh|ye|ya|yup|aye|no|nope|nah|na|co
                           r"exactly|spot on|not really|not quite|wrong)\b[\s,.!-]*", re.I)
 RECAP_AFTER_HOURS = 3.0
 REVIEW_AFTER_HOURS = 48.0
-OPT_OUT_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "opt out",
-                 "stop all"}
-OPT_IN_WORDS = {"start", "unstop"}
+# GSM-7 and Twilio's keywords, from the file the gateway reads too (the catalogue's, beside the words).
+SMS = yaml.safe_load((Path(__file__).resolve().parents[2] / "bot/catalogue/sms.yml").read_text(encoding="utf-8"))
+OPT_OUT_WORDS = frozenset(SMS["opt_out"])  # written as one word: "opt out" is "optout"
+OPT_IN_WORDS = frozenset(SMS["opt_in"])
 KEYWORDS = {"help": "help", "info": "help", "skip": "skip", "back": "back", "go back": "back",
             "repeat": "repeat", "summary": "summary", "pause": "pause", "person": "human",
             "carry on": "resume", "continue": "resume", "resume": "resume"}
 ANSWER_INTENTS = {"greet", "affirm", "deny", "inform", "thanks", "resume", "nlu_fallback"}
-GSM7 = set("@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-           "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7 = frozenset(SMS["gsm7_basic"]) - {"\n", "\r"}
+
+
+def keyword(text: Optional[str]) -> str:
+    """A whole message as Twilio matches a keyword: letters and digits only, any case ("Opt out." is optout)."""
+    return "".join(ch for ch in (text or "").lower() if ch.isalnum())
 
 
 # The reply the first message offers when texts to this phone are not safe (catalogue: safe_to_text).
@@ -161,12 +169,11 @@ class Conversation:
     def refine(self, command: str) -> str:
         """Let exact keywords win, and keep a long answer from being taken as a command."""
         t = normalise(self.turn.text)
-        raw = (self.turn.text or "").strip().lower().rstrip(".!")
-        if t in OPT_OUT_WORDS or raw in OPT_OUT_WORDS:
+        if keyword(self.turn.text) in OPT_OUT_WORDS:
             return "opt_out"
         if command in ("reminder", "handback"):
             return "silent" if self.s["opted_out"] else command
-        if t in OPT_IN_WORDS:
+        if keyword(self.turn.text) in OPT_IN_WORDS:
             # The gateway handles STOP itself on SMS, so START can come while Rasa never saw the STOP.
             return "opt_in" if self.s["opted_out"] or self.in_assessment() else "answer"
         if self.s["opted_out"]:
@@ -726,8 +733,7 @@ class Conversation:
         self.set(pending_erase=False)
 
     def do_opt_out(self) -> None:
-        t = normalise(self.turn.text)
-        if t in OPT_OUT_WORDS or (self.turn.text or "").strip().lower().rstrip(".!") in OPT_OUT_WORDS:
+        if keyword(self.turn.text) in OPT_OUT_WORDS:
             self.r.event("opt_out")  # a keyword: on SMS the carrier confirms it itself
         else:
             self.r.event("opt_out", confirm="opted_out")  # their own words: nobody else confirms it

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import ast
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
-from bot.config import ROOT
-from bot.messaging import conversation
-from bot.messaging.conversation import keyword
 from bot.models import Carer, Message
 from bot.messaging.worker import Dispatcher
 
@@ -97,18 +94,13 @@ def test_media_only_is_acknowledged_kindly_without_the_dialogue_model(phone, ser
     assert rasa.seen == []
 
 
-def _action_server_words(name: str) -> set[str]:
-    """A word list of the action server's (its own environment: read, not imported)."""
-    tree = ast.parse((ROOT / "rasa_project" / "actions" / "flow.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
-            return set(ast.literal_eval(node.value))
-    raise AssertionError(f"{name} not found")
-
-
-def test_the_gateway_and_the_action_server_know_the_same_stop_and_start_words():
-    assert {keyword(w) for w in _action_server_words("OPT_OUT_WORDS")} == conversation.OPT_OUT_WORDS
-    assert {keyword(w) for w in _action_server_words("OPT_IN_WORDS")} == conversation.OPT_IN_WORDS
+@pytest.mark.parametrize("words", ["Stop.", "STOP ALL", "opt out", "Unsubscribe", "revoke", "End"])
+def test_each_of_twilios_opt_out_keywords_stops_whatsapp_before_the_bot_reads_it(phone, services, rasa, twilio, words):
+    p = phone(channel="whatsapp")
+    p.send(words)
+    Dispatcher(services).run_once()
+    assert rasa.seen == []
+    assert "not get any more messages" in sent_bodies(twilio)[-1]
 
 
 def scripted(rasa, script: dict) -> None:
