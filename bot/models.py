@@ -70,6 +70,15 @@ class ConversationState(StrEnum):
     CLOSED = "closed"
 
 
+class AssessmentStatus(StrEnum):
+    """How far the carer's assessment has come, as the gateway records it from the dialogue's events."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    ENDED = "ended"  # the person cared for died: no question or reminder again
+
+
 class HandoffState(StrEnum):
     """A handoff waits (open), is held by a worker (claimed), or is done (closed)."""
 
@@ -146,7 +155,7 @@ class Conversation(Base):
     # The Rasa sender id: never the phone number.
     rasa_sender: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     state: Mapped[str] = mapped_column(String(16), default=ConversationState.BOT)
-    assessment_status: Mapped[str] = mapped_column(String(16), default="not_started")
+    assessment_status: Mapped[str] = mapped_column(String(16), default=AssessmentStatus.NOT_STARTED)
     current_section: Mapped[Optional[str]] = mapped_column(String(64))
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
     progress_total: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.messaging import outbox
 from bot.timing.clock import as_utc
-from bot.models import Answer, Carer, Conversation, Direction, Handoff, Message, MessageState
+from bot.models import AssessmentStatus, Answer, Carer, Conversation, Direction, Handoff, Message, MessageState
 
 TABLES = ("weekly", "stops", "handoffs", "delivery", "opt_outs")
 Cell = str | int | float
@@ -46,13 +46,13 @@ def build(session: Session, now: datetime, start: datetime, end: datetime, aband
     durations: list[float] = []
     abandoned: list[int] = []
     for c in convs:
-        if c.assessment_status != "not_started" and start <= as_utc(c.started_at) < end:
+        if c.assessment_status != AssessmentStatus.NOT_STARTED and start <= as_utc(c.started_at) < end:
             weeks.setdefault(_week(c.started_at), [0, 0, 0])[0] += 1
         if c.completed_at is not None and start <= as_utc(c.completed_at) < end:
             weeks.setdefault(_week(c.completed_at), [0, 0, 0])[1] += 1
             durations.append((as_utc(c.completed_at) - as_utc(c.started_at)).total_seconds() / 86400)
         last = as_utc(c.last_message_at or c.started_at)
-        if c.assessment_status == "in_progress" and last < quiet_since and start <= last < end:
+        if c.assessment_status == AssessmentStatus.IN_PROGRESS and last < quiet_since and start <= last < end:
             weeks.setdefault(_week(last), [0, 0, 0])[2] += 1
             abandoned.append(c.id)
     weekly = Table("weekly", "Assessments per week", ["week", "started", "completed", "abandoned"],

@@ -25,7 +25,7 @@ from bot.adapters.rasa_client import DialogueModel, RasaMessage, RasaUnavailable
 from bot.parts import Core
 from bot.timing.clock import as_utc
 from bot.messaging.inbox import LEASE_FREE, Claim
-from bot.models import Answer, Carer, Conversation, ConversationState, Message, MessageState
+from bot.models import Answer, AssessmentStatus, Carer, Conversation, ConversationState, Message, MessageState
 from bot.duty.safeguarding import Concern, Tier
 
 log = logging.getLogger("carertext.conversation")
@@ -520,8 +520,8 @@ class Conversations:
         session.add(Answer(conversation_id=conv.id, question_id=question, value=ev.get("value"),
                            raw=ev.get("raw"), status=status, changed=False, answered_at=now,
                            message_id=msg.id if msg is not None else None))
-        if conv.assessment_status == "not_started":
-            conv.assessment_status = "in_progress"
+        if conv.assessment_status == AssessmentStatus.NOT_STARTED:
+            conv.assessment_status = AssessmentStatus.IN_PROGRESS
 
     def _on_handoff(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
                     ev: RasaEvent) -> None:
@@ -539,12 +539,12 @@ class Conversations:
         conv.current_section = str(ev.get("section") or "")[:64] or conv.current_section
         conv.progress_done = int(ev.get("done") or 0)
         conv.progress_total = int(ev.get("total") or 0)
-        if conv.assessment_status == "not_started":
-            conv.assessment_status = "in_progress"
+        if conv.assessment_status == AssessmentStatus.NOT_STARTED:
+            conv.assessment_status = AssessmentStatus.IN_PROGRESS
 
     def _on_completed(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
                       ev: RasaEvent) -> None:
-        conv.assessment_status, conv.completed_at = "completed", now
+        conv.assessment_status, conv.completed_at = AssessmentStatus.COMPLETED, now
         handoffs.open_handoff(session, now, carer=carer, conversation=conv, reason="completed")
 
     def _on_opt_out(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
@@ -559,7 +559,7 @@ class Conversations:
                        ev: RasaEvent) -> None:
         """The person cared for has died: the assessment ends, so no reminder or notice asks about it again."""
         if ev.get("kind") == "bereavement":
-            conv.assessment_status = "ended"
+            conv.assessment_status = AssessmentStatus.ENDED
 
     def _on_opt_in(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
                    ev: RasaEvent) -> None:

@@ -24,7 +24,8 @@ from bot.adapters.twilio_sender import Outgoing
 from bot.timing.clock import Clock, as_utc
 from bot.timing import working_days
 from bot.timing.come_back import come_back_at
-from bot.models import Base, Carer, Conversation, ConversationState, Direction, Message, MessageKind, MessageState
+from bot.models import (AssessmentStatus, Base, Carer, Conversation, ConversationState, Direction, Message, MessageKind,
+                        MessageState)
 from bot.timing.quiet_hours import (ContactWindow, QuietHours, contact_window, next_allowed, parse_duration,
                              parse_schedule)
 
@@ -309,13 +310,14 @@ class Reminders:
     def on_progress(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
               ev: dict[str, Any]) -> None:
         """The bot has asked the next question: nudge if the carer goes quiet now."""
-        if conv.state == ConversationState.BOT and conv.assessment_status == "in_progress":
+        if conv.state == ConversationState.BOT and conv.assessment_status == AssessmentStatus.IN_PROGRESS:
             schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now)
 
     def on_paused(self, session: Session, now: datetime, carer: Carer, conv: Conversation, msg: Message | None,
               ev: dict[str, Any]) -> None:
         """The carer had to stop: the same gentle schedule brings them back, from the time they asked for if any."""
-        if conv.state == ConversationState.BOT and conv.assessment_status not in ("completed", "ended"):
+        finished = (AssessmentStatus.COMPLETED, AssessmentStatus.ENDED)
+        if conv.state == ConversationState.BOT and conv.assessment_status not in finished:
             first = come_back_at(str(ev.get("when") or ""), now, self.pacing.zone,
                                  working_days.for_settings(self.settings)) if ev.get("when") else None
             schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now,
@@ -331,7 +333,7 @@ class Reminders:
         if not ContactWindow.parse(carer.contact_window).understood:
             log.info("contact window not understood carer=%s; quiet hours only", carer.public_id[:8])
         retime(session, self.pacing, carer)
-        if conv.state == ConversationState.BOT and conv.assessment_status == "in_progress":
+        if conv.state == ConversationState.BOT and conv.assessment_status == AssessmentStatus.IN_PROGRESS:
             # The bot acknowledged and the question still waits: the schedule starts again in the new window.
             schedule_nudges(session, self.pacing, now, carer, conv, msg.created_at if msg is not None else now)
 
@@ -465,7 +467,7 @@ class Reminders:
             return "closed"
         if conv.state != ConversationState.BOT:
             return "with_person"
-        if conv.assessment_status in ("completed", "ended"):
+        if conv.assessment_status in (AssessmentStatus.COMPLETED, AssessmentStatus.ENDED):
             return conv.assessment_status
         last = as_utc(carer.last_inbound_at)
         if last is not None and last > as_utc(reminder.anchor_at):

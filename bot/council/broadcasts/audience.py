@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.messaging import outbox
 from bot.catalogue import is_gsm7, segments
-from bot.models import Carer, Conversation
+from bot.models import AssessmentStatus, Carer, Conversation
 from bot.timing.quiet_hours import QuietHours, contact_window, is_allowed, next_allowed, parse_duration
 from bot.council.broadcasts.models import (ASSESSMENT_STATUSES, AUDIENCE_KEYS, CHANNELS, BroadcastError, CarerPostcode,
                                           CarerTag)
@@ -84,14 +84,16 @@ def audience_ids(settings: Settings, now: datetime, audience: Mapping[str, objec
     if status:
         review_from = now - parse_duration(settings.review_after)
         if status == "not_started":
-            query = query.where(or_(Conversation.id.is_(None), Conversation.assessment_status == "not_started"))
+            query = query.where(or_(Conversation.id.is_(None),
+                                    Conversation.assessment_status == AssessmentStatus.NOT_STARTED))
         elif status == "in_progress":
-            query = query.where(Conversation.assessment_status == "in_progress")
+            query = query.where(Conversation.assessment_status == AssessmentStatus.IN_PROGRESS)
         elif status == "completed":
-            query = query.where(Conversation.assessment_status == "completed",
+            query = query.where(Conversation.assessment_status == AssessmentStatus.COMPLETED,
                                 or_(Conversation.completed_at.is_(None), Conversation.completed_at > review_from))
         else:  # review_due: completed long enough ago that the yearly review is owed
-            query = query.where(Conversation.assessment_status == "completed", Conversation.completed_at <= review_from)
+            query = query.where(Conversation.assessment_status == AssessmentStatus.COMPLETED,
+                                Conversation.completed_at <= review_from)
     if audience.get("language"):
         query = query.where(Carer.language == audience["language"])
     if audience.get("channel"):
