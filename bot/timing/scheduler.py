@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from types import FrameType
 from typing import Callable, Protocol
 
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from bot.db import Database
@@ -71,9 +72,19 @@ def run_scheduler(services: Scheduled) -> None:
     for job in services.jobs:
         add_job(scheduler, job)
 
+    stopping: list[int] = []
+
     def stop(signum: int, _frame: FrameType | None) -> None:
+        # Ctrl-C reaches the process twice (the terminal's, then the launcher's stop), the second often inside
+        # the first's handler: only the first stops the scheduler.
+        if stopping:
+            return
+        stopping.append(signum)
         log.info("scheduler stopping on signal %s", signum)
-        scheduler.shutdown(wait=False)
+        try:
+            scheduler.shutdown(wait=False)
+        except SchedulerNotRunningError:
+            pass
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
