@@ -66,14 +66,6 @@ def slots_at(question: str) -> dict:
     return slots
 
 
-def keyword(text: str) -> str:
-    return "".join(ch for ch in text.strip().lower() if ch.isalnum())
-
-
-# The gateway's opt-out words: the action server's, written as one word (a test keeps the two the same).
-GATEWAY_STOP = {keyword(w) for w in flow.OPT_OUT_WORDS}
-
-
 async def read_all(model: str, rows: list[dict]) -> tuple[list[str], list]:
     """The command the product carries out for each row's text at its question, and the answer read."""
     from rasa.core.agent import Agent
@@ -82,7 +74,7 @@ async def read_all(model: str, rows: list[dict]) -> tuple[list[str], list]:
     routes = base.commands_by_intent()
     taken, readings = [], []
     for row in rows:
-        if keyword(row["text"]) in GATEWAY_STOP:  # the gateway reads these before Rasa sees the message
+        if flow.keyword(row["text"]) in flow.OPT_OUT_WORDS:  # the gateway reads these before Rasa sees them
             taken.append("opt_out")
             readings.append(None)
             continue
